@@ -1,0 +1,40 @@
+from odoo import http
+from odoo.http import request
+
+from odooops import envelope, timeparse
+
+from . import serializers
+from .framework import Result, api_route
+
+AUDIT_QUERY = {
+    "user": "Login of the acting user",
+    "action": "Action name, e.g. auth.failed; a trailing * matches a prefix (auth.*)",
+    "since": "ISO 8601 date/time or an age such as 30m, 24h, 7d",
+    "until": "ISO 8601 date/time or an age",
+    "page": "Page number (from 1)",
+    "per_page": "Items per page (1-200, default 50)",
+}
+
+
+class AuditLogsController(http.Controller):
+
+    @api_route("/audit-logs", "GET", summary="Read the append-only audit log, newest first",
+               scope="audit:read", query=AUDIT_QUERY, tag="audit")
+    def list_audit_logs(self, call):
+        query = call.query
+        page, per_page = envelope.pagination(query)
+        domain = []
+        if query.get("user"):
+            domain.append(("login", "=", query["user"]))
+        action = query.get("action")
+        if action:
+            domain.append(("action", "=like", action[:-1].replace("%", r"\%").replace("_", r"\_") + "%")
+                          if action.endswith("*") else ("action", "=", action))
+        if query.get("since"):
+            domain.append(("create_date", ">=", timeparse.parse_moment(query["since"], field="since")))
+        if query.get("until"):
+            domain.append(("create_date", "<=", timeparse.parse_moment(query["until"], field="until")))
+        logs = request.env["odooops.audit.log"]
+        total = logs.search_count(domain)
+        found = logs.search(domain, limit=per_page, offset=(page - 1) * per_page)
+        return Result([serializers.audit_entry(e) for e in found], meta=envelope.page_meta(page, per_page, total))

@@ -1,0 +1,40 @@
+"""Records → API representations (one function per resource)."""
+from odooops.envelope import utc_timestamp
+
+from .framework import SETTINGS
+
+
+def _ts(value):
+    return utc_timestamp(value) if value else None
+
+
+def project(rec):
+    return {
+        "id": rec.id, "slug": rec.slug, "name": rec.name, "git_remote": rec.git_remote,
+        "default_branch": rec.default_branch, "base_image": rec.base_image, "domain": rec.domain,
+        "members": rec.user_ids.mapped("login"), "environment_count": rec.environment_count,
+        "created_at": _ts(rec.create_date), "updated_at": _ts(rec.write_date),
+    }
+
+
+def environment(rec):
+    return {
+        "id": rec.id, "slug": rec.slug, "branch": rec.branch, "tier": rec.tier, "status": rec.state,
+        "url": rec.url or None,
+        "project": {"id": rec.project_id.id, "slug": rec.project_id.slug},
+        "database_name": rec.database_name, "deployed_sha": rec.deployed_sha or None,
+        "image": rec.image or None, "workers": rec.workers,
+        "limits": {"cpu": rec.cpu_limit, "memory_mb": rec.memory_limit_mb},
+        "owner": rec.owner_id.login or None, "host": rec.host_id.name or None,
+        "expires_at": _ts(rec.expires_at),
+        "logs_url": f"{SETTINGS.public_url}/api/v1/environments/{rec.id}/logs",
+        "created_at": _ts(rec.create_date), "updated_at": _ts(rec.write_date),
+    }
+
+
+def audit_entry(rec):
+    return {
+        "id": rec.id, "timestamp": _ts(rec.create_date), "user": rec.login or None,
+        "action": rec.action, "target": rec.target or None, "ip": rec.ip, "request_id": rec.request_id,
+        "method": rec.method, "path": rec.path, "status_code": rec.status_code, "details": rec.details or {},
+    }
