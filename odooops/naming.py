@@ -21,7 +21,8 @@ BRANCH_MAX = 200
 HASH_LEN = 6
 RESERVED_SLUGS = frozenset({"api", "www", "admin", "odooops", "control", "mail", "static"})
 
-_FORBIDDEN_BRANCH_CHARS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
+# git's forbidden characters, plus shell metacharacters that no sane branch needs.
+_FORBIDDEN_BRANCH_CHARS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\`$;&|<>'\"(){}!]")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -41,7 +42,7 @@ def validate_branch(branch) -> str:
     if len(branch) > BRANCH_MAX:
         problems.append(f"longer than {BRANCH_MAX} characters ({len(branch)})")
     if _FORBIDDEN_BRANCH_CHARS.search(branch):
-        problems.append("contains a space, a control character or one of ~ ^ : ? * [ \\")
+        problems.append("contains a space, a control character or one of ~ ^ : ? * [ \\ ` $ ; & | < > ' \" ( ) { } !")
     if ".." in branch or "@{" in branch or branch == "@":
         problems.append("contains '..' or '@{' or is '@'")
     if branch.startswith(("-", "/")) or branch.endswith(("/", ".")) or "//" in branch:

@@ -31,7 +31,7 @@ def window(limit: Limit, now: float) -> Window:
 
 def allowance(limit: Limit, win: Window, previous_count: int) -> int:
     """How many requests the current fixed window may still hold in all."""
-    return limit.requests - math.floor(previous_count * win.weight)
+    return limit.requests - math.ceil(previous_count * win.weight)
 
 
 def retry_after(limit: Limit, win: Window) -> int:

@@ -61,3 +61,12 @@ addons_path() {
 }
 
 http_ok() { "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$1" 2>/dev/null; }
+
+# What tests/controlplane.py needs to start real control planes (scripts/test, scripts/bench).
+export_harness_env() {
+  export_pgpassword
+  export ODOOOPS_TEST_PYTHON=$PY
+  if odoo_found; then
+    export ODOOOPS_TEST_ODOO_PATH=$ODOO_PATH ODOOOPS_TEST_ADDONS_PATH=$(addons_path)
+  fi
+}

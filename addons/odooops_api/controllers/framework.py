@@ -98,7 +98,7 @@ def api_route(path, method, *, summary, scope, body=None, query=None, responses=
 
     def decorator(func):
         @http.route(_werkzeug_path(spec.path), type="http", auth="none", methods=[method], csrf=False,
-                    save_session=False, readonly=method not in MUTATING)
+                    save_session=False, readonly=False)
         @functools.wraps(func)
         def endpoint(self, **kwargs):
             path_args = {name: kwargs[name] for name in re.findall(r"\{(\w+)\}", spec.path)}
@@ -202,7 +202,7 @@ def authenticate():
                          Limit(SETTINGS.rate_limit_user))
     if not re.fullmatch(r"[0-9a-f]{40}", token):
         raise errors.Unauthenticated("the bearer token is neither an API key nor a JWT")
-    uid = env["res.users.apikeys"]._check_credentials(scope="rpc", key=token)
+    uid = env["res.users.apikeys"]._odooops_check(token)
     if not uid:
         raise errors.Unauthenticated("invalid or expired API key")
     user = env["res.users"].browse(uid)
@@ -231,10 +231,9 @@ def parse_body(spec):
     if spec.body is None:
         return {}
     content_type = request.httprequest.mimetype
-    raw = request.httprequest.get_data()
-    if raw.strip() and content_type != "application/json":
+    if request.httprequest.content_length and content_type != "application/json":
         raise errors.BadRequest(f"expected Content-Type: application/json, got {content_type or 'none'!r}")
-    return validation.validate(spec.body, validation.parse_json_object(raw))
+    return validation.validate(spec.body, validation.parse_json_object(request.httprequest.get_data()))
 
 
 def parse_query(spec):

@@ -1,0 +1,25 @@
+"""Shared command plumbing: the client from the global options, and --json."""
+import functools
+
+import click
+
+from . import config as config_mod
+from .client import Client
+
+
+def json_option(func):
+    """--json on a command (also accepted once before the command: 'odooops --json env list')."""
+    @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of a table.")
+    @functools.wraps(func)
+    def wrapper(*args, as_json=False, **kwargs):
+        root = click.get_current_context().find_root().obj
+        return func(*args, as_json=as_json or root.get("json", False), **kwargs)
+    return wrapper
+
+
+def client() -> Client:
+    root = click.get_current_context().find_root().obj
+    cfg = config_mod.load()
+    if root.get("url"):
+        cfg.url = root["url"].rstrip("/")
+    return Client(cfg)

@@ -1,0 +1,104 @@
+"""Entry point of the `odooops` command."""
+import json
+import sys
+
+import click
+from click.shell_completion import get_completion_class
+
+from . import __version__, exit_codes, output
+from .client import CliError
+from .commands.audit import audit_group
+from .commands.auth import login, logout, whoami
+from .commands.env import env_group
+
+EPILOG = """\b
+Environment: ODOOOPS_URL, ODOOOPS_TOKEN (override the saved login), ODOOOPS_CONFIG, NO_COLOR.
+Run 'odooops help' for every command and the exit codes."""
+
+
+class OdooopsGroup(click.Group):
+    """Turns CliError into a clear message (or JSON with --json) and a stable exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except CliError as err:
+            wants_json = "--json" in sys.argv[1:]
+            if wants_json:
+                click.echo(json.dumps({"error": err.error, "message": err.message, "remediation": err.remediation,
+                                       "details": err.details, "exit_code": err.code}), err=True)
+            else:
+                output.error(err)
+            ctx.exit(err.code)
+
+
+@click.group(cls=OdooopsGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--url", envvar=None, help="Control plane URL for this call (overrides the saved one).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
+@click.option("--no-color", is_flag=True, help="No colors (also: NO_COLOR=1).")
+@click.version_option(__version__, prog_name="odooops")
+@click.pass_context
+def cli(ctx, url, as_json, no_color):
+    """OdooOps: environments, deployments and backups of Odoo 19 CE from the command line."""
+    ctx.obj = {"url": url, "json": as_json, "no_color": no_color}
+
+
+def _walk(group, prefix=""):
+    for name in sorted(group.commands):
+        cmd = group.commands[name]
+        full = f"{prefix}{name}"
+        if isinstance(cmd, click.Group):
+            yield from _walk(cmd, full + " ")
+        else:
+            yield full, cmd
+
+
+@cli.command("help")
+@click.argument("command", nargs=-1)
+@click.pass_context
+def help_command(ctx, command):
+    """Show every command, or the help of one: odooops help env list."""
+    root = ctx.find_root()
+    if command:
+        sub = cli
+        for part in command:
+            sub = sub.commands.get(part) if isinstance(sub, click.Group) else None
+            if sub is None:
+                raise CliError(f"no command {' '.join(command)!r}", code=exit_codes.USAGE,
+                               remediation="Run 'odooops help' for the list.")
+        with click.Context(sub, info_name=" ".join(command), parent=root) as sub_ctx:
+            click.echo(sub.get_help(sub_ctx))
+        return
+    click.echo(cli.get_help(root))
+    click.echo("\nAll commands:")
+    for name, cmd in _walk(cli):
+        click.echo(f"  odooops {name:<22} {cmd.get_short_help_str(60)}")
+    click.echo("\nExamples:\n  odooops login --url http://127.0.0.1:8069 --token KEY\n"
+               "  odooops env list --tier=dev\n  odooops env get feature/new-reports --json\n"
+               "  odooops audit logs --since=24h")
+    click.echo("\nExit codes:")
+    for code, meaning in exit_codes.TABLE:
+        click.echo(f"  {code}  {meaning}")
+
+
+@cli.command("completion")
+@click.argument("shell", type=click.Choice(["bash", "zsh"]))
+def completion(shell):
+    """Print the shell completion script.
+
+    \b
+    bash:  eval "$(odooops completion bash)"    (or save it in ~/.bash_completion.d/)
+    zsh:   eval "$(odooops completion zsh)"
+    """
+    comp = get_completion_class(shell)(cli, {}, "odooops", "_ODOOOPS_COMPLETE")
+    click.echo(comp.source())
+
+
+cli.add_command(login)
+cli.add_command(logout)
+cli.add_command(whoami)
+cli.add_command(env_group)
+cli.add_command(audit_group)
+
+if __name__ == "__main__":
+    cli()

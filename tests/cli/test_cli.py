@@ -1,0 +1,121 @@
+"""The real `odooops` binary against a real control plane."""
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ODOOOPS = shutil.which("odooops", path=os.path.dirname(os.environ.get("ODOOOPS_TEST_PYTHON", "")) or None) \
+    or shutil.which("odooops")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.fixture
+def cli(tmp_path):
+    if not ODOOOPS:
+        pytest.fail("the odooops command is not installed (scripts/bootstrap installs it into the venv)")
+    config = tmp_path / "config.json"
+
+    def run(*args, env=None, input=None):
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("ODOOOPS_") and k != "NO_COLOR"}
+        full_env.update({"ODOOOPS_CONFIG": str(config), **(env or {})})
+        return subprocess.run([ODOOOPS, *args], capture_output=True, text=True, env=full_env, input=input, timeout=60)
+    run.config = config
+    return run
+
+
+def test_help_version_and_completion(cli):
+    r = cli("help")
+    assert r.returncode == 0 and "odooops env list" in r.stdout and "Exit codes" in r.stdout
+    for args in (["--help"], ["env", "--help"], ["env", "list", "--help"], ["audit", "logs", "--help"], ["login", "-h"]):
+        r = cli(*args)
+        assert r.returncode == 0 and "Usage:" in r.stdout, args
+    assert "Usage: odooops env get" in cli("help", "env", "get").stdout
+    assert cli("help", "nope").returncode == 2
+    assert cli("env", "list", "--tier", "prod").returncode == 2
+    for shell in ("bash", "zsh"):
+        r = cli("completion", shell)
+        assert r.returncode == 0 and "_ODOOOPS_COMPLETE" in r.stdout
+    if shutil.which("bash"):
+        script = cli("completion", "bash").stdout
+        probe = subprocess.run(["bash", "-c", script + "\ncomplete -p odooops"], capture_output=True, text=True)
+        assert "_odooops_completion" in probe.stdout
+
+
+def test_unreachable_control_plane_says_what_to_do(cli):
+    r = cli("--url", "http://127.0.0.1:9", "env", "list", env={"ODOOOPS_TOKEN": "x" * 40})
+    assert r.returncode == 3
+    assert "cannot reach http://127.0.0.1:9" in r.stderr and "scripts/up" in r.stderr
+
+
+def test_not_logged_in(cli):
+    r = cli("env", "list")
+    assert r.returncode == 4 and "odooops login" in r.stderr
+
+
+@pytest.mark.odoo
+def test_login_saves_a_private_config_and_commands_work(cli, control_plane):
+    r = cli("login", "--url", control_plane.url, "--token", control_plane.keys["admin"])
+    assert r.returncode == 0, r.stderr
+    assert stat.S_IMODE(cli.config.stat().st_mode) == 0o600
+    assert json.loads(cli.config.read_text())["url"] == control_plane.url
+    r = cli("env", "list", "--tier", "dev", "--json")
+    assert r.returncode == 0
+    assert {e["branch"] for e in json.loads(r.stdout)} == {"feature/crm-automation", "feature/failing"}
+    human = cli("env", "list").stdout
+    assert "feature-crm-automation" in human and "SLUG" in human
+    r = cli("env", "get", "feature/crm-automation", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["slug"] == "feature-crm-automation"
+    r = cli("env", "get", "release-1-0")
+    assert r.returncode == 0 and "release/1.0" in r.stdout
+    r = cli("--json", "audit", "logs", "--since", "1h", "--per-page", "5")
+    assert r.returncode == 0 and len(json.loads(r.stdout)) == 5
+
+
+@pytest.mark.odoo
+def test_exit_codes_for_api_errors(cli, control_plane):
+    cli("login", "--url", control_plane.url, "--token", control_plane.keys["developer"])
+    r = cli("env", "get", "no-such-env")
+    assert r.returncode == 6 and "no environment" in r.stderr and "hint:" in r.stderr
+    r = cli("audit", "logs")
+    assert r.returncode == 5 and "audit:read" in r.stderr
+    r = cli("env", "get", "main")   # in two projects; the developer sees only acme's
+    assert r.returncode == 0
+    r = cli("--json", "env", "get", "no-such-env")
+    assert r.returncode == 6 and json.loads(r.stderr)["error"] == "NOT_FOUND"
+    r = cli("env", "list", env={"ODOOOPS_TOKEN": "0" * 40})
+    assert r.returncode == 4
+
+
+@pytest.mark.odoo
+def test_login_with_password_stores_a_jwt(cli, control_plane):
+    r = cli("login", "--url", control_plane.url, "--username", "developer", "--password", "developer-pw-123456",
+            "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["roles"] == ["developer", "viewer"]
+    assert json.loads(cli.config.read_text())["token"].count(".") == 2
+    r = cli("login", "--url", control_plane.url, "--username", "developer", "--password", "nope")
+    assert r.returncode == 4 and "wrong login or password" in r.stderr
+
+
+@pytest.mark.odoo
+def test_env_vars_override_the_saved_login(cli, control_plane):
+    cli("login", "--url", control_plane.url, "--token", control_plane.keys["admin"])
+    r = cli("whoami", "--json", env={"ODOOOPS_TOKEN": control_plane.keys["viewer"]})
+    assert json.loads(r.stdout)["login"] == "viewer"
+    r = cli("env", "list", env={"ODOOOPS_URL": "http://127.0.0.1:9"})
+    assert r.returncode == 3
+
+
+@pytest.mark.odoo
+def test_colors_follow_no_color(cli, control_plane):
+    cli("login", "--url", control_plane.url, "--token", control_plane.keys["admin"])
+    colored = cli("env", "list", env={"FORCE_COLOR": "1", "TERM": "xterm-256color"})
+    assert ANSI.search(colored.stdout), colored.stdout
+    plain = cli("env", "list", env={"FORCE_COLOR": "1", "TERM": "xterm-256color", "NO_COLOR": "1"})
+    assert not ANSI.search(plain.stdout) and "feature-crm-automation" in plain.stdout
+    assert not ANSI.search(cli("--no-color", "env", "list", env={"FORCE_COLOR": "1"}).stdout)
