@@ -29,10 +29,5 @@ def window(limit: Limit, now: float) -> Window:
     return Window(current, current - limit.period, 1.0 - elapsed / limit.period, elapsed)
 
 
-def allowance(limit: Limit, win: Window, previous_count: int) -> int:
-    """How many requests the current fixed window may still hold in all."""
-    return limit.requests - math.ceil(previous_count * win.weight)
-
-
 def retry_after(limit: Limit, win: Window) -> int:
     return max(1, math.ceil(limit.period - win.elapsed))

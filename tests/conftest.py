@@ -2,7 +2,6 @@ import json
 import os
 
 import pytest
-
 from controlplane import ControlPlane, Settings
 
 SKIP_REASON = ("no Odoo 19 CE found (ODOOOPS_TEST_ODOO_PATH unset or without odoo-bin): "

@@ -4,7 +4,6 @@ import os
 import re
 
 import pytest
-
 from controlplane import ADDONS, ControlPlane
 
 pytestmark = pytest.mark.odoo

@@ -1,5 +1,4 @@
-from . import controllers
-from . import models
+from . import controllers, models
 
 
 def _post_init_hook(env):

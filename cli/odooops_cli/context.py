@@ -23,3 +23,13 @@ def client() -> Client:
     if root.get("url"):
         cfg.url = root["url"].rstrip("/")
     return Client(cfg)
+
+
+def page_options(func):
+    """--page and --per-page, passed on as the API's page and per_page."""
+    @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+    @click.option("--per-page", type=click.IntRange(1, 200), default=50, show_default=True)
+    @functools.wraps(func)
+    def wrapper(*args, page, per_page, **kwargs):
+        return func(*args, paging={"page": page, "per_page": per_page}, **kwargs)
+    return wrapper

@@ -305,3 +305,31 @@ def test_flood_of_bad_tokens_is_cut_off_per_ip(control_plane):
     assert statuses.count(429) >= 10
     # Another client is still told the truth about its bad token.
     assert attempt("198.51.100.8") == 401
+
+
+def test_the_queue_job_runner_runs_jobs(control_plane):
+    out = control_plane.shell('job = env["odooops.project"].with_delay(channel="root").search_count([])\n'
+                              'print("UUID=" + job.uuid)')
+    uuid = next(line[5:] for line in out.splitlines() if line.startswith("UUID="))
+    conn = control_plane.connect()
+    deadline = time.monotonic() + 60
+    state = None
+    with conn.cursor() as cr:
+        while time.monotonic() < deadline:
+            cr.execute("SELECT state, result FROM queue_job WHERE uuid = %s", [uuid])
+            state, result = cr.fetchone()
+            if state in ("done", "failed"):
+                break
+            time.sleep(0.5)
+    conn.close()
+    assert state == "done", f"job still {state} after 60 s: {control_plane.log_tail()}"
+
+
+def test_openapi_document_is_valid_and_public(control_plane):
+    from openapi_spec_validator import validate
+    r = call(control_plane, "GET", "/openapi.json")
+    assert r.status_code == 200
+    doc = r.json()
+    validate(doc)
+    assert doc["paths"]["/api/v1/environments"]["get"]["x-required-scope"] == "environments:read"
+    assert {"tier", "status", "branch"} <= {p["name"] for p in doc["paths"]["/api/v1/environments"]["get"]["parameters"]}

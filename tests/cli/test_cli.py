@@ -5,7 +5,6 @@ import re
 import shutil
 import stat
 import subprocess
-from pathlib import Path
 
 import pytest
 

@@ -1,7 +1,1 @@
-from . import framework
-from . import health
-from . import auth
-from . import projects
-from . import environments
-from . import audit_logs
-from . import openapi
+from . import audit_logs, auth, environments, framework, health, openapi, projects

@@ -1,18 +1,16 @@
 from odoo import http
-from odoo.http import request
 
-from odooops import envelope, timeparse
+from odooops import timeparse
 
 from . import serializers
-from .framework import Result, api_route
+from .framework import PAGE_QUERY, api_route, paginated
 
 AUDIT_QUERY = {
     "user": "Login of the acting user",
     "action": "Action name, e.g. auth.failed; a trailing * matches a prefix (auth.*)",
     "since": "ISO 8601 date/time or an age such as 30m, 24h, 7d",
     "until": "ISO 8601 date/time or an age",
-    "page": "Page number (from 1)",
-    "per_page": "Items per page (1-200, default 50)",
+    **PAGE_QUERY,
 }
 
 
@@ -22,7 +20,6 @@ class AuditLogsController(http.Controller):
                scope="audit:read", query=AUDIT_QUERY, tag="audit")
     def list_audit_logs(self, call):
         query = call.query
-        page, per_page = envelope.pagination(query)
         domain = []
         if query.get("user"):
             domain.append(("login", "=", query["user"]))
@@ -34,7 +31,4 @@ class AuditLogsController(http.Controller):
             domain.append(("create_date", ">=", timeparse.parse_moment(query["since"], field="since")))
         if query.get("until"):
             domain.append(("create_date", "<=", timeparse.parse_moment(query["until"], field="until")))
-        logs = request.env["odooops.audit.log"]
-        total = logs.search_count(domain)
-        found = logs.search(domain, limit=per_page, offset=(page - 1) * per_page)
-        return Result([serializers.audit_entry(e) for e in found], meta=envelope.page_meta(page, per_page, total))
+        return paginated("odooops.audit.log", domain, query, serializers.audit_entry)

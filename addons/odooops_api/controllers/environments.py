@@ -1,10 +1,9 @@
 from odoo import http
-from odoo.http import request
 
-from odooops import envelope, errors, lifecycle
+from odooops import errors, lifecycle
 
 from . import serializers
-from .framework import Result, api_route
+from .framework import PAGE_QUERY, Result, api_route, paginated
 from .lookup import by_ref
 
 LIST_QUERY = {
@@ -12,8 +11,7 @@ LIST_QUERY = {
     "status": "An environment state; destroyed environments are listed only when asked for",
     "branch": "Exact git branch name",
     "project": "Project slug",
-    "page": "Page number (from 1)",
-    "per_page": "Items per page (1-200, default 50)",
+    **PAGE_QUERY,
 }
 
 
@@ -31,7 +29,6 @@ class EnvironmentsController(http.Controller):
                scope="environments:read", query=LIST_QUERY, tag="environments")
     def list_environments(self, call):
         query = call.query
-        page, per_page = envelope.pagination(query)
         tier = _choice(query, "tier", lifecycle.TIERS)
         status = _choice(query, "status", lifecycle.ENVIRONMENT_STATES)
         domain = [("state", "=", status)] if status else [("state", "!=", "destroyed")]
@@ -41,10 +38,7 @@ class EnvironmentsController(http.Controller):
             domain.append(("branch", "=", query["branch"]))
         if query.get("project"):
             domain.append(("project_id.slug", "=", query["project"]))
-        environments = request.env["odooops.environment"]
-        total = environments.search_count(domain)
-        found = environments.search(domain, limit=per_page, offset=(page - 1) * per_page)
-        return Result([serializers.environment(e) for e in found], meta=envelope.page_meta(page, per_page, total))
+        return paginated("odooops.environment", domain, query, serializers.environment)
 
     @api_route("/environments/{ref}", "GET", summary="Get an environment by id or slug",
                scope="environments:read", query={"project": "Project slug, when a slug is in several projects"},

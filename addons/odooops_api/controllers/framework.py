@@ -12,11 +12,10 @@ import time
 from dataclasses import dataclass, field
 
 import psycopg2
-from werkzeug.exceptions import HTTPException
-
 from odoo import SUPERUSER_ID, api, http
 from odoo.exceptions import AccessDenied, AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
+from werkzeug.exceptions import HTTPException
 
 from odooops import envelope, errors, scopes, tokens, validation
 from odooops.ratelimit import Limit
@@ -83,6 +82,18 @@ class Result:
     raw: bool = False           # send data as the whole body (e.g. the OpenAPI document)
 
 
+def paginated(model, domain, query, serialize):
+    """A Result with one page of ``model`` records matching ``domain`` (page/per_page from the query)."""
+    page, per_page = envelope.pagination(query)
+    records = request.env[model]
+    total = records.search_count(domain)
+    found = records.search(domain, limit=per_page, offset=(page - 1) * per_page)
+    return Result([serialize(r) for r in found], meta=envelope.page_meta(page, per_page, total))
+
+
+PAGE_QUERY = {"page": "Page number (from 1)", "per_page": "Items per page (1-200, default 50)"}
+
+
 def _werkzeug_path(path):
     return re.sub(r"\{(\w+)\}", r"<string:\1>", path)
 
@@ -115,10 +126,13 @@ def serve(spec, handler):
     principal = None
     call = None
     headers = {"X-Request-Id": request_id, "Cache-Control": "no-store"}
+    timings = {}
     try:
         principal = authenticate() if spec.scope else None
+        timings["auth"] = time.monotonic()
         if principal:
             headers.update(rate_limit(principal.bucket, principal.limit))
+            timings["ratelimit"] = time.monotonic()
             request.update_env(user=principal.uid)
             if spec.scope != AUTHENTICATED:
                 scopes.require(spec.scope, principal.scopes)
@@ -146,7 +160,9 @@ def serve(spec, handler):
         body = envelope.failure([error], request_id)
     if spec.method in MUTATING or status in (401, 403):
         audit(spec, principal, call, status, body, request_id)
-    headers["Server-Timing"] = f"app;dur={(time.monotonic() - started) * 1000:.1f}"
+    timings["app"] = time.monotonic()
+    # Server-Timing: where the time of this request went (seconds since the start, in ms).
+    headers["Server-Timing"] = ", ".join(f"{name};dur={(at - started) * 1000:.1f}" for name, at in timings.items())
     return request.make_json_response(body, headers=list(headers.items()), status=status)
 
 
@@ -213,12 +229,11 @@ def authenticate():
 def rate_limit(bucket, limit):
     """Count this request in ``bucket``; raise RateLimited past the limit.
 
-    Counted in its own short transaction so that the row lock never outlives
-    the statement and every worker process sees the same count.
+    Counted outside the request's transaction (see the rate counter model), so
+    that the row lock never outlives the statement and every worker sees the
+    same count.
     """
-    with request.env.registry.cursor() as cr:
-        allowed, retry_after, remaining = request.env["odooops.rate.counter"].with_env(
-            request.env(cr=cr, user=SUPERUSER_ID)).hit(bucket, limit)
+    allowed, retry_after, remaining = request.env["odooops.rate.counter"].sudo().hit(bucket, limit)
     if not allowed:
         raise errors.RateLimited(f"rate limit of {limit.requests} requests per {limit.period} s exceeded",
                                  retry_after=retry_after, details={"limit": limit.requests, "period": limit.period})

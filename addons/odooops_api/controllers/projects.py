@@ -1,11 +1,10 @@
 from odoo import http
 from odoo.http import request
 
-from odooops import envelope
 from odooops.errors import ValidationFailed
 
 from . import serializers
-from .framework import Result, api_route
+from .framework import PAGE_QUERY, Result, api_route, paginated
 from .lookup import by_ref
 
 PROJECT_BODY = {
@@ -26,13 +25,9 @@ PROJECT_BODY = {
 class ProjectsController(http.Controller):
 
     @api_route("/projects", "GET", summary="List projects", scope="projects:read", tag="projects",
-               query={"page": "Page number (from 1)", "per_page": "Items per page (1-200, default 50)"})
+               query=PAGE_QUERY)
     def list_projects(self, call):
-        page, per_page = envelope.pagination(call.query)
-        projects = request.env["odooops.project"]
-        total = projects.search_count([])
-        found = projects.search([], limit=per_page, offset=(page - 1) * per_page)
-        return Result([serializers.project(p) for p in found], meta=envelope.page_meta(page, per_page, total))
+        return paginated("odooops.project", [], call.query, serializers.project)
 
     @api_route("/projects/{ref}", "GET", summary="Get a project by id or slug", scope="projects:read",
                tag="projects", responses={"404": "No such project"})

@@ -1,2 +1,1 @@
-from . import rate_counter
-from . import res_users_apikeys
+from . import rate_counter, res_users_apikeys

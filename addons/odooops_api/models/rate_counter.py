@@ -1,15 +1,54 @@
+import os
+import threading
 import time
 
-from odoo import api, fields, models
+import psycopg2
+
+from odoo import api, fields, models, sql_db
 
 from odooops import ratelimit
 
+# One statement, one round trip: read the previous window's count, then count this
+# request in the current window only while the sliding-window estimate
+#     previous_hits * weight + current_hits
+# stays within the limit. Returns nothing when the request is refused, so refused
+# requests are never counted.
+HIT_SQL = """
+WITH prev AS (
+    SELECT COALESCE((SELECT hits FROM odooops_rate_counter
+                     WHERE bucket = %(bucket)s AND window_start = %(previous)s), 0) AS hits
+), cap AS (
+    SELECT %(limit)s - CEIL(prev.hits * %(weight)s)::int AS n FROM prev
+)
+INSERT INTO odooops_rate_counter AS c (bucket, window_start, hits)
+SELECT %(bucket)s, %(current)s, 1 FROM cap WHERE cap.n >= 1
+ON CONFLICT (bucket, window_start) DO UPDATE SET hits = c.hits + 1
+    WHERE c.hits < (SELECT n FROM cap)
+RETURNING hits, (SELECT n FROM cap)
+"""
+
+_local = threading.local()
+
+
+def _autocommit_cursor(dbname):
+    """A cursor on this process' (and thread's) own autocommit connection.
+
+    Counting must not wait for, nor be rolled back with, the request's transaction,
+    and must cost a single round trip: no ORM cursor, no BEGIN/COMMIT.
+    """
+    key = (os.getpid(), dbname)
+    conn = getattr(_local, "connections", {}).get(key)
+    if conn is None or conn.closed:
+        _, info = sql_db.connection_info_for(dbname)
+        conn = psycopg2.connect(**info)
+        conn.autocommit = True
+        _local.connections = {**getattr(_local, "connections", {}), key: conn}
+    return conn.cursor()
+
 
 class OdooopsRateCounter(models.Model):
-    """Request counts per bucket (user, API key, IP) and fixed window.
-
-    Kept in PostgreSQL so that every Odoo worker process shares them.
-    """
+    """Request counts per bucket (user, API key, IP) and fixed window, shared by
+    every Odoo worker process through PostgreSQL."""
     _name = "odooops.rate.counter"
     _description = "OdooOps API Rate Counter"
     _log_access = False
@@ -21,29 +60,30 @@ class OdooopsRateCounter(models.Model):
     _bucket_window_uniq = models.UniqueIndex("(bucket, window_start)")
 
     @api.model
-    def hit(self, bucket, limit, now=None):
+    def hit(self, bucket, limit, now=None, cr=None):
         """Count one request if the sliding window allows it.
 
-        Returns (allowed, retry_after_seconds, remaining). A refused request is
-        not counted, so a client that waits as told gets through.
+        Returns (allowed, retry_after_seconds, remaining). ``cr`` defaults to the
+        process' own autocommit connection; tests pass the ORM cursor.
         """
         win = ratelimit.window(limit, time.time() if now is None else now)
-        cr = self.env.cr
-        cr.execute("SELECT hits FROM odooops_rate_counter WHERE bucket = %s AND window_start = %s",
-                   (bucket, win.previous))
-        row = cr.fetchone()
-        cap = ratelimit.allowance(limit, win, row[0] if row else 0)
-        cr.execute("""
-            INSERT INTO odooops_rate_counter AS c (bucket, window_start, hits)
-            SELECT %(bucket)s, %(start)s, 1 WHERE %(cap)s >= 1
-            ON CONFLICT (bucket, window_start) DO UPDATE SET hits = c.hits + 1
-                WHERE c.hits < %(cap)s
-            RETURNING hits
-        """, {"bucket": bucket, "start": win.current, "cap": cap})
-        row = cr.fetchone()
+        params = {"bucket": bucket, "previous": win.previous, "current": win.current,
+                  "limit": limit.requests, "weight": win.weight}
+        if cr is None:
+            try:
+                with _autocommit_cursor(self.env.cr.dbname) as own:
+                    own.execute(HIT_SQL, params)
+                    row = own.fetchone()
+            except psycopg2.OperationalError:
+                _local.connections = {}     # a dropped connection: reconnect next time
+                raise
+        else:
+            cr.execute(HIT_SQL, params)
+            row = cr.fetchone()
         if row is None:
             return False, ratelimit.retry_after(limit, win), 0
-        return True, 0, max(0, cap - row[0])
+        hits, cap = row
+        return True, 0, max(0, cap - hits)
 
     @api.autovacuum
     def _gc_old_windows(self):

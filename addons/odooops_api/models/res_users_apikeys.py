@@ -1,7 +1,6 @@
 from odoo import api, models
-from odoo.tools import ormcache
-
 from odoo.addons.base.models.res_users import INDEX_SIZE, KEY_CRYPT_CONTEXT
+from odoo.tools import ormcache
 
 
 class ResUsersApikeys(models.Model):

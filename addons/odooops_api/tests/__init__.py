@@ -1,3 +1,1 @@
-from . import test_rate_counter
-from . import test_http_api
-from . import test_openapi
+from . import test_http_api, test_openapi, test_rate_counter

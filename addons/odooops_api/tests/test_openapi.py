@@ -1,8 +1,7 @@
 import re
 
-from odoo.tests import HttpCase, tagged
-
 from odoo.addons.odooops_api.controllers.framework import API_PREFIX
+from odoo.tests import HttpCase, tagged
 
 
 @tagged("post_install", "-at_install")

@@ -1,6 +1,1 @@
-from . import project
-from . import host
-from . import environment
-from . import deployment
-from . import backup
-from . import audit_log
+from . import audit_log, backup, deployment, environment, host, project

@@ -1,3 +1,1 @@
-from . import test_environment
-from . import test_audit_log
-from . import test_security
+from . import test_audit_log, test_environment, test_security

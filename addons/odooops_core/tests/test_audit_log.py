@@ -1,5 +1,4 @@
 import psycopg2
-
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger

@@ -1,7 +1,7 @@
 import click
 
 from .. import output
-from ..context import client, json_option
+from ..context import client, json_option, page_options
 
 
 @click.group("audit")
@@ -14,10 +14,9 @@ def audit_group():
 @click.option("--action", help="Only this action; a trailing * matches a prefix (auth.*).")
 @click.option("--since", help="ISO date/time or an age: 30m, 24h, 7d.")
 @click.option("--until", help="ISO date/time or an age.")
-@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
-@click.option("--per-page", type=click.IntRange(1, 200), default=50, show_default=True)
+@page_options
 @json_option
-def audit_logs(user, action, since, until, page, per_page, as_json):
+def audit_logs(user, action, since, until, paging, as_json):
     """Read audit log entries, newest first.
 
     \b
@@ -26,7 +25,7 @@ def audit_logs(user, action, since, until, page, per_page, as_json):
       odooops audit logs --user=alice@example.com --action='auth.*' --json
     """
     params = {k: v for k, v in {"user": user, "action": action, "since": since, "until": until}.items() if v}
-    body = client().get("/audit-logs", params={**params, "page": page, "per_page": per_page})
+    body = client().get("/audit-logs", params={**params, **paging})
     if as_json:
         return output.print_json(body["data"])
     if not body["data"]:

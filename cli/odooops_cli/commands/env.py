@@ -2,7 +2,7 @@ import click
 
 from .. import output
 from ..client import CliError
-from ..context import client, json_option
+from ..context import client, json_option, page_options
 
 TIERS = ["dev", "staging", "production", "preview"]
 STATES = ["draft", "provisioning", "deploying", "running", "stopped", "failed", "destroying", "destroyed"]
@@ -18,10 +18,9 @@ def env_group():
 @click.option("--status", type=click.Choice(STATES), help="Only this state (destroyed ones only when asked).")
 @click.option("--branch", help="Only this git branch.")
 @click.option("--project", help="Only this project (slug).")
-@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
-@click.option("--per-page", type=click.IntRange(1, 200), default=50, show_default=True)
+@page_options
 @json_option
-def env_list(tier, status, branch, project, page, per_page, as_json):
+def env_list(tier, status, branch, project, paging, as_json):
     """List environments.
 
     \b
@@ -30,7 +29,7 @@ def env_list(tier, status, branch, project, page, per_page, as_json):
       odooops env list --status=failed --json
     """
     params = {k: v for k, v in {"tier": tier, "status": status, "branch": branch, "project": project}.items() if v}
-    body = client().get("/environments", params={**params, "page": page, "per_page": per_page})
+    body = client().get("/environments", params={**params, **paging})
     if as_json:
         return output.print_json(body["data"])
     if not body["data"]:
