@@ -42,6 +42,10 @@ def _autocommit_cursor(dbname):
         _, info = sql_db.connection_info_for(dbname)
         conn = psycopg2.connect(**info)
         conn.autocommit = True
+        with conn.cursor() as setup:
+            # Counters need no durability: losing the last instant's counts in a crash
+            # is harmless, waiting for a WAL flush on every request is not.
+            setup.execute("SET synchronous_commit = off")
         _local.connections = {**getattr(_local, "connections", {}), key: conn}
     return conn.cursor()
 
