@@ -49,6 +49,7 @@ class ControlPlane:
         self.db = name
         self.workers = workers
         self.port = free_port()
+        self.gevent_port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.tmp = Path(tempfile.mkdtemp(prefix=f"{name}-"))
         self.conf = self.tmp / "odoo.conf"
@@ -71,7 +72,7 @@ dbfilter = ^{self.db}$
 list_db = False
 http_interface = 127.0.0.1
 http_port = {self.port}
-gevent_port = {free_port()}
+gevent_port = {self.gevent_port}
 workers = {self.workers}
 max_cron_threads = 0
 proxy_mode = True

@@ -333,3 +333,17 @@ def test_openapi_document_is_valid_and_public(control_plane):
     validate(doc)
     assert doc["paths"]["/api/v1/environments"]["get"]["x-required-scope"] == "environments:read"
     assert {"tier", "status", "branch"} <= {p["name"] for p in doc["paths"]["/api/v1/environments"]["get"]["parameters"]}
+
+
+def test_the_websocket_worker_answers(control_plane):
+    """Odoo's gevent worker (longpolling/websocket) must start, not crash-loop."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            r = requests.get(f"http://127.0.0.1:{control_plane.gevent_port}/websocket/health", timeout=5)
+            break
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the gevent worker never answered: {control_plane.log_tail()}") from None
+            time.sleep(0.5)
+    assert r.status_code == 200, r.text

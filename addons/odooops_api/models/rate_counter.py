@@ -3,7 +3,6 @@ import threading
 import time
 
 import psycopg2
-
 from odoo import api, fields, models, sql_db
 
 from odooops import ratelimit

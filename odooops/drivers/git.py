@@ -1,0 +1,59 @@
+"""git: resolve refs and export a commit's tree, always through argument lists."""
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+from pathlib import Path
+
+from ..errors import NotFound, OdooOpsError, ValidationFailed
+from ..remotes import validate_git_remote
+
+_SHA = re.compile(r"^[0-9a-f]{7,40}$")
+_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C"}
+
+
+class GitError(OdooOpsError):
+    code = "GIT_ERROR"
+    http_status = 502
+    remediation = "Check that the project's git remote is reachable and that the commit exists there."
+
+
+def _git(*args, cwd=None, timeout=300, check=True) -> subprocess.CompletedProcess:
+    import os
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=timeout,
+                            env={**os.environ, **_ENV})
+    if check and result.returncode != 0:
+        raise GitError(f"git {args[0]} failed: {result.stderr.decode(errors='replace').strip()[-500:]}",
+                       details={"command": ["git", *args[:1]]})
+    return result
+
+
+def mirror(remote: str, cache_dir) -> Path:
+    """A bare mirror of ``remote`` under ``cache_dir``, fetched up to date."""
+    validate_git_remote(remote)
+    path = Path(cache_dir) / (hashlib.sha256(remote.encode()).hexdigest()[:16] + ".git")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _git("clone", "--mirror", "--quiet", "--", remote, str(path))
+    else:
+        _git("remote", "update", "--prune", cwd=path)
+    return path
+
+
+def resolve(repo, ref: str) -> str:
+    """The full SHA of ``ref`` (a SHA, a prefix of one, or a branch) in ``repo``."""
+    if not isinstance(ref, str) or not ref or ref.startswith("-") or len(ref) > 250:
+        raise ValidationFailed(f"invalid git ref {ref!r}")
+    result = _git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", cwd=repo, check=False)
+    if result.returncode != 0:
+        raise NotFound(f"no commit {ref!r} in the project's repository", details={"ref": ref},
+                       remediation="Push the commit first, or check the SHA (git log --oneline).")
+    return result.stdout.decode().strip()
+
+
+def archive(repo, sha: str) -> bytes:
+    """The tree of ``sha`` as an uncompressed tar (what a Docker build context is)."""
+    if not _SHA.match(sha or ""):
+        raise ValidationFailed(f"not a commit SHA: {sha!r}")
+    return _git("archive", "--format=tar", sha, cwd=repo).stdout

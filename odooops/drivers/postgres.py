@@ -1,0 +1,134 @@
+"""PostgreSQL: one database and one login role per environment.
+
+Every identifier goes through ``psycopg2.sql.Identifier`` after a strict pattern
+check; every value (passwords included) is a bound parameter.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import psycopg2
+from psycopg2 import sql
+
+from ..errors import Conflict, OdooOpsError, ValidationFailed
+
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class DatabaseError(OdooOpsError):
+    code = "DATABASE_ERROR"
+    http_status = 502
+    remediation = "Check that the data plane's PostgreSQL is up and that the control plane's role may create databases and roles."
+
+
+def ident(name: str) -> sql.Identifier:
+    if not isinstance(name, str) or not _IDENT.match(name):
+        raise ValidationFailed(f"not a safe PostgreSQL identifier: {name!r}", details={"name": name})
+    return sql.Identifier(name)
+
+
+@dataclass(frozen=True)
+class Server:
+    """An admin connection: a role with CREATEDB and CREATEROLE."""
+    host: str
+    port: int
+    user: str
+    password: str
+
+    def connect(self, dbname: str = "postgres"):
+        try:
+            conn = psycopg2.connect(host=self.host, port=self.port, user=self.user, password=self.password,
+                                    dbname=dbname, connect_timeout=10)
+        except psycopg2.OperationalError as exc:
+            raise DatabaseError(f"cannot connect to PostgreSQL at {self.host}:{self.port}: {exc}".strip()) from None
+        conn.autocommit = True
+        return conn
+
+    def execute(self, query, params=None, dbname="postgres"):
+        conn = self.connect(dbname)
+        try:
+            with conn.cursor() as cr:
+                cr.execute(query, params)
+                return cr.fetchall() if cr.description else None
+        finally:
+            conn.close()
+
+
+def database_exists(server: Server, name: str) -> bool:
+    return bool(server.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]))
+
+
+def role_exists(server: Server, role: str) -> bool:
+    return bool(server.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]))
+
+
+def ensure_role(server: Server, role: str, password: str, connection_limit: int = 20) -> bool:
+    """Create the login role, or reset its password and limit. True when created."""
+    created = not role_exists(server, role)
+    verb = "CREATE" if created else "ALTER"
+    server.execute(sql.SQL("{} ROLE {} LOGIN PASSWORD %s CONNECTION LIMIT %s").format(
+        sql.SQL(verb), ident(role)), [password, int(connection_limit)])
+    return created
+
+
+def create_database(server: Server, name: str, owner: str, template: str | None = None) -> bool:
+    """Create ``name`` owned by ``owner`` (optionally a file copy of ``template``),
+    reachable by its owner only. True when created, False when it already existed."""
+    if database_exists(server, name):
+        return False
+    query = sql.SQL("CREATE DATABASE {} OWNER {}").format(ident(name), ident(owner))
+    if template:
+        query += sql.SQL(" TEMPLATE {} STRATEGY FILE_COPY").format(ident(template))
+    try:
+        server.execute(query)
+    except psycopg2.errors.DuplicateDatabase:
+        return False
+    except psycopg2.errors.ObjectInUse as exc:
+        raise Conflict(f"cannot copy {template!r}: it is in use ({exc.pgerror.strip()})",
+                       remediation="Stop what uses the source database, or copy it with a dump instead.") from None
+    server.execute(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(ident(name)))
+    server.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(ident(name), ident(owner)))
+    return True
+
+
+def terminate_connections(server: Server, name: str) -> int:
+    rows = server.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = %s AND pid <> pg_backend_pid()", [name])
+    return len(rows or [])
+
+
+def snapshot(server: Server, source: str, target: str, owner: str) -> None:
+    """A file-level copy of ``source`` as ``target`` (``CREATE DATABASE … TEMPLATE``).
+
+    The source is quiesced first: its open sessions are ended (Odoo reconnects).
+    """
+    drop_database(server, target)
+    ident(source)
+    terminate_connections(server, source)
+    create_database(server, target, owner, template=source)
+
+
+def restore_snapshot(server: Server, snapshot_name: str, target: str, owner: str) -> None:
+    """Put ``target`` back to the state of ``snapshot_name`` (which is kept)."""
+    drop_database(server, target)
+    create_database(server, target, owner, template=snapshot_name)
+
+
+def drop_database(server: Server, name: str) -> bool:
+    """Drop ``name`` (ending its sessions). True when it existed."""
+    existed = database_exists(server, name)
+    server.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident(name)))
+    return existed
+
+
+def drop_role(server: Server, role: str) -> bool:
+    existed = role_exists(server, role)
+    server.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(ident(role)))
+    return existed
+
+
+def list_databases(server: Server, prefix: str) -> list[str]:
+    like = prefix.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+    return [row[0] for row in server.execute(
+        "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY 1", [like])]

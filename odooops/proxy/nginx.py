@@ -1,0 +1,122 @@
+"""nginx: one server block per environment, rendered from a template.
+
+A file is written only when its content changes; the whole configuration is then
+checked with ``nginx -t`` and nginx reloaded. When the check fails the previous
+file is put back, so nginx keeps serving what it served.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from string import Template
+
+from ..errors import OdooOpsError, ValidationFailed
+from ..naming import validate_domain
+
+TEMPLATE = Path(__file__).with_name("site.conf.template")
+_SLUG = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+class ProxyError(OdooOpsError):
+    code = "PROXY_CONFIG_REJECTED"
+    http_status = 502
+    remediation = "nginx refused the new configuration and kept the old one; see details.nginx."
+
+
+@dataclass(frozen=True)
+class Route:
+    slug: str
+    hostnames: tuple
+    http_port: int
+    websocket_port: int
+
+    def __post_init__(self):
+        if not _SLUG.match(self.slug or ""):
+            raise ValidationFailed(f"not a slug: {self.slug!r}")
+        for port in (self.http_port, self.websocket_port):
+            if not isinstance(port, int) or not 0 < port < 65536:
+                raise ValidationFailed(f"not a TCP port: {port!r}")
+        object.__setattr__(self, "hostnames", tuple(validate_domain(h) for h in self.hostnames))
+        if not self.hostnames:
+            raise ValidationFailed("a route needs at least one hostname")
+
+
+@dataclass
+class Nginx:
+    sites_dir: Path                     # holds one <slug>.conf per environment
+    main_conf: Path | None = None       # nginx -c …; None: nginx's default
+    listen: str = "80"
+    binary: str = "nginx"
+    template: Path = TEMPLATE
+    pid_file: Path = Path("/run/nginx.pid")
+    env: dict = field(default_factory=dict)
+
+    def _nginx(self, *args):
+        cmd = [self.binary, *(["-c", str(self.main_conf)] if self.main_conf else []), *args]
+        return subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **self.env}, timeout=60)
+
+    def site_path(self, slug: str) -> Path:
+        if not _SLUG.match(slug or ""):
+            raise ValidationFailed(f"not a slug: {slug!r}")
+        return Path(self.sites_dir) / f"{slug}.conf"
+
+    def render(self, route: Route) -> str:
+        return Template(Path(self.template).read_text()).substitute(
+            slug=route.slug, ident=route.slug.replace("-", "_"), listen=self.listen,
+            server_names=" ".join(route.hostnames), http_port=route.http_port,
+            websocket_port=route.websocket_port)
+
+    def apply(self, route: Route) -> bool:
+        """Install or update the route. True when nginx was changed and reloaded."""
+        return self._replace(self.site_path(route.slug), self.render(route))
+
+    def remove(self, slug: str) -> bool:
+        return self._replace(self.site_path(slug), None)
+
+    def slugs(self) -> list[str]:
+        return sorted(p.stem for p in Path(self.sites_dir).glob("*.conf"))
+
+    def _replace(self, target: Path, content: str | None) -> bool:
+        old = target.read_text() if target.exists() else None
+        if old == content:
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if content is None:
+            target.unlink()
+        else:
+            tmp = target.with_suffix(".conf.new")
+            tmp.write_text(content)
+            os.replace(tmp, target)
+        check = self._nginx("-t")
+        if check.returncode != 0:
+            if old is None:
+                target.unlink(missing_ok=True)
+            else:
+                target.write_text(old)
+            raise ProxyError(f"nginx rejected the configuration of {target.stem}",
+                             details={"nginx": check.stderr.strip()[-2000:]})
+        self.reload()
+        return True
+
+    def _workers(self) -> set[int]:
+        try:
+            master = int(Path(self.pid_file).read_text().strip())
+            return set(map(int, Path(f"/proc/{master}/task/{master}/children").read_text().split()))
+        except (OSError, ValueError):
+            return set()
+
+    def reload(self, timeout: float = 10.0) -> None:
+        """Reload, and return once the workers of the old configuration are gone:
+        from then on every request is served with the new one."""
+        old_workers = self._workers()
+        result = self._nginx("-s", "reload")
+        if result.returncode != 0:
+            raise ProxyError("nginx did not reload", details={"nginx": result.stderr.strip()[-2000:]},
+                             remediation="Is nginx running? Start it, then retry.")
+        deadline = time.monotonic() + timeout
+        while old_workers & self._workers() and time.monotonic() < deadline:
+            time.sleep(0.02)

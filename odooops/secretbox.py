@@ -1,0 +1,27 @@
+"""Secrets at rest (environment database passwords): Fernet (AES-128-CBC + HMAC)."""
+from __future__ import annotations
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from .errors import OdooOpsError
+
+
+class SecretError(OdooOpsError):
+    code = "SECRET_UNREADABLE"
+    http_status = 500
+    remediation = "The control plane's secret key changed or the value was altered; reset the secret."
+
+
+def new_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+def seal(key: str, plaintext: str) -> str:
+    return Fernet(key.encode()).encrypt(plaintext.encode()).decode()
+
+
+def open_(key: str, sealed: str) -> str:
+    try:
+        return Fernet(key.encode()).decrypt(sealed.encode()).decode()
+    except (InvalidToken, ValueError):
+        raise SecretError("cannot decrypt a stored secret") from None

@@ -1,0 +1,117 @@
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from controlplane import free_port
+
+from odooops.drivers import postgres
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    server = postgres.Server(os.environ.get("PGHOST", "127.0.0.1"), int(os.environ.get("PGPORT", 5433)),
+                             os.environ.get("PGUSER", "odooops"), os.environ.get("PGPASSWORD", ""))
+    server.execute("SELECT 1")
+    return server
+
+
+@pytest.fixture(scope="session")
+def docker_runtime():
+    from odooops.runtime.docker import DockerRuntime
+    try:
+        return DockerRuntime()
+    except Exception as exc:  # noqa: BLE001
+        pytest.fail(f"no Docker engine ({exc}); scripts/bootstrap starts dockerd, run the suite with scripts/test")
+
+
+@pytest.fixture(scope="session")
+def runtime_image(docker_runtime):
+    """The Odoo 19 runtime base image (Debian + Odoo's Debian dependencies), built once per machine."""
+    env = {**os.environ}
+    result = subprocess.run([str(REPO / "docker" / "build-runtime-image")], capture_output=True, text=True,
+                            env=env, timeout=1800)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout.strip().splitlines()[-1]
+
+
+class GitRepo:
+    def __init__(self, path: Path):
+        self.path = path
+        self.git("init", "-q", "-b", "main")
+        self.git("config", "user.email", "dev@example.com")
+        self.git("config", "user.name", "Dev")
+
+    def git(self, *args):
+        return subprocess.run(["git", *args], cwd=self.path, check=True, capture_output=True, text=True).stdout.strip()
+
+    def commit(self, files: dict, message="change") -> str:
+        for name, content in files.items():
+            target = self.path / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content)
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message)
+        return self.git("rev-parse", "HEAD")
+
+
+@pytest.fixture
+def git_repo(tmp_path):
+    path = tmp_path / "repo"
+    path.mkdir()
+    return GitRepo(path)
+
+
+NGINX_MAIN = """
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    server {{ listen 127.0.0.1:{port} default_server; return 404; }}
+    include {tmp}/sites/*.conf;
+}}
+"""
+
+
+@pytest.fixture
+def nginx_server(tmp_path):
+    """A real nginx on a free 127.0.0.1 port, with its own configuration and PID."""
+    from odooops.proxy.nginx import Nginx
+    if not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists():
+        pytest.fail("nginx is not installed (scripts/bootstrap installs it)")
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    port = free_port()
+    tmp = tmp_path / "nginx"
+    (tmp / "sites").mkdir(parents=True)
+    main = tmp / "nginx.conf"
+    main.write_text(NGINX_MAIN.format(tmp=tmp, port=port))
+    proc = subprocess.Popen([binary, "-c", str(main), "-g", "daemon off;"], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/", timeout=1)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    driver = Nginx(sites_dir=tmp / "sites", main_conf=main, listen=f"127.0.0.1:{port}", binary=binary,
+                   pid_file=tmp / "nginx.pid")
+    driver.port = port
+    yield driver
+    proc.send_signal(signal.SIGQUIT)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
