@@ -4,6 +4,8 @@ import os
 import pytest
 from controlplane import ControlPlane, Settings
 
+pytest_plugins = ["dataplane_fixtures"]
+
 SKIP_REASON = ("no Odoo 19 CE found (ODOOOPS_TEST_ODOO_PATH unset or without odoo-bin): "
                "run the suite with scripts/test, and set ODOO_PATH to an Odoo 19 CE checkout")
 

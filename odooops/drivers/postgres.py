@@ -5,7 +5,9 @@ check; every value (passwords included) is a bound parameter.
 """
 from __future__ import annotations
 
+import hashlib
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg2
@@ -132,3 +134,28 @@ def list_databases(server: Server, prefix: str) -> list[str]:
     like = prefix.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
     return [row[0] for row in server.execute(
         "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY 1", [like])]
+
+
+def snapshot_name(database: str, label: str) -> str:
+    """``<database>__s<label>``, shortened with a hash when past 63 characters."""
+    name = f"{database}__s{label}"
+    if len(name) > 63:
+        name = name[:56] + "_" + hashlib.sha256(name.encode()).hexdigest()[:6]
+    ident(name)
+    return name
+
+
+@contextmanager
+def advisory_lock(server: Server, key: str, *, wait: bool = False):
+    """Hold a session advisory lock named ``key`` for the block; Conflict when taken."""
+    conn = server.connect()
+    number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+    try:
+        with conn.cursor() as cr:
+            cr.execute("SELECT pg_advisory_lock(%s)" if wait else "SELECT pg_try_advisory_lock(%s)", [number])
+            if not wait and not cr.fetchone()[0]:
+                raise Conflict(f"{key} is busy: another operation holds it",
+                               remediation="Wait for the running deployment to finish, then retry.")
+        yield
+    finally:
+        conn.close()        # ends the session, which releases the lock

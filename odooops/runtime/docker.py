@@ -146,6 +146,26 @@ class DockerRuntime:
         except APIError as exc:
             raise DockerUnavailable(f"cannot start container {name}: {exc.explanation or exc}") from None
 
+    def run_once(self, *, name: str, image: str, command: list[str], env: dict, labels: dict,
+                 volumes: dict | None = None, timeout: int = 1800) -> tuple[int, str]:
+        """Run a command to completion in a fresh container; (exit code, output)."""
+        self.remove(name)
+        try:
+            container = self.client.containers.run(image, command, name=name, detach=True, environment=env,
+                                                   labels={LABEL: "1", **labels}, network_mode="host",
+                                                   volumes=volumes or {})
+        except ImageNotFound:
+            raise ValidationFailed(f"image {image!r} does not exist") from None
+        try:
+            try:
+                code = container.wait(timeout=timeout)["StatusCode"]
+            except Exception:  # noqa: BLE001 - the read timeout of a long command
+                container.kill()
+                code = 124
+            return code, container.logs().decode(errors="replace")
+        finally:
+            container.remove(force=True)
+
     def get(self, name: str):
         try:
             return self.client.containers.get(name)

@@ -1,3 +1,4 @@
+"""Fixtures for real data-plane services: PostgreSQL, Docker, nginx, git repositories."""
 import os
 import shutil
 import signal
@@ -11,7 +12,7 @@ from controlplane import free_port
 
 from odooops.drivers import postgres
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,58 @@
+"""The data plane one control plane drives, and what the engine knows of one
+environment and of one release (what a deployment put in place)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .drivers import postgres
+from .proxy.nginx import Nginx
+from .runtime.docker import DockerRuntime
+
+
+@dataclass
+class DataPlane:
+    docker: DockerRuntime
+    pg: postgres.Server          # admin role: CREATEDB, CREATEROLE
+    nginx: Nginx
+    filestore_root: Path
+    odoo_path: Path              # Odoo 19 CE source, mounted read-only into containers
+    git_cache: Path
+    port_range: tuple = (20000, 29998)
+    health_timeout: float = 180.0
+
+
+@dataclass(frozen=True)
+class EnvironmentPlan:
+    project: str                 # project slug
+    slug: str
+    database: str
+    db_role: str
+    db_password: str
+    hostnames: tuple
+    workers: int = 2
+    cpu: float = 1.0
+    memory_mb: int = 2048
+
+    @property
+    def label(self) -> str:
+        return f"{self.project}/{self.slug}"
+
+
+@dataclass
+class Release:
+    """What serves an environment after a deployment."""
+    image: str
+    sha: str
+    checksums: dict = field(default_factory=dict)
+    container: str | None = None
+    http_port: int | None = None
+    websocket_port: int | None = None
+    snapshot: str | None = None  # the database as it was before this release migrated it
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: dict | None):
+        return cls(**data) if data else None

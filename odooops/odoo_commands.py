@@ -1,0 +1,55 @@
+"""Odoo 19 command lines for an environment's containers.
+
+Odoo's source is mounted read-only at ODOO_MOUNT (as runbot mounts it), the
+project's addons are in the image at ADDONS_DIR, the filestore at DATA_DIR.
+Database credentials travel as libpq environment variables, never on a command
+line (where `ps` would show them).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ODOO_MOUNT = "/opt/odoo"
+ADDONS_DIR = "/mnt/extra-addons"
+DATA_DIR = "/var/lib/odoo"
+
+
+@dataclass(frozen=True)
+class Target:
+    database: str
+    db_host: str
+    db_port: int
+    db_user: str
+    db_password: str
+
+    def env(self) -> dict:
+        return {"PGHOST": self.db_host, "PGPORT": str(self.db_port), "PGUSER": self.db_user,
+                "PGPASSWORD": self.db_password, "PGDATABASE": self.database}
+
+
+def _base(target: Target) -> list[str]:
+    return ["python3", f"{ODOO_MOUNT}/odoo-bin",
+            "--addons-path", f"{ODOO_MOUNT}/addons,{ODOO_MOUNT}/odoo/addons,{ADDONS_DIR}",
+            "--data-dir", DATA_DIR, "-d", target.database, "--db-filter", f"^{target.database}$",
+            "--no-database-list"]
+
+
+def migrate(target: Target, install=(), update=()) -> list[str]:
+    cmd = _base(target) + ["--stop-after-init", "--no-http"]
+    if install:
+        cmd += ["-i", ",".join(install)]
+    if update:
+        cmd += ["-u", ",".join(update)]
+    return cmd
+
+
+def serve(target: Target, *, http_port: int, websocket_port: int, workers: int, memory_mb: int) -> list[str]:
+    # Per-worker memory limits follow the container's: soft at 80 %, hard at 95 % of
+    # what one worker may have, so Odoo recycles a worker before the kernel kills it.
+    per_worker = max(1, workers)
+    soft = int(memory_mb * 0.80 / per_worker) * 1024 * 1024
+    hard = int(memory_mb * 0.95 / per_worker) * 1024 * 1024
+    return _base(target) + [
+        "--http-interface", "127.0.0.1", "--http-port", str(http_port), "--gevent-port", str(websocket_port),
+        "--workers", str(workers), "--max-cron-threads", "1" if workers else "2", "--proxy-mode",
+        "--limit-memory-soft", str(soft), "--limit-memory-hard", str(hard)]
