@@ -1,0 +1,100 @@
+"""The deploy pipeline with real Odoo 19 CE (ODOO_PATH) in the runtime image:
+install, migrate a version bump, survive a raising migration, roll back,
+promote, destroy without leftovers."""
+import pytest
+import requests
+
+from odooops.drivers import postgres
+from odooops.pipeline import DeploymentFailed, Pipeline
+
+pytestmark = pytest.mark.odoo
+
+MODEL = '''
+from odoo import fields, models
+
+
+class SampleNote(models.Model):
+    _name = "sample.note"
+    _description = "Sample note"
+
+    name = fields.Char(required=True)
+{extra}
+'''
+
+
+def addon(version, extra_field="", failing=False):
+    files = {
+        "sample/__init__.py": "from . import models\n",
+        "sample/__manifest__.py": repr({"name": "Sample", "version": version, "depends": ["base"],
+                                       "license": "LGPL-3", "data": ["security.xml"]}),
+        "sample/models/__init__.py": "from . import note\n",
+        "sample/models/note.py": MODEL.format(extra=extra_field),
+        "sample/security.xml": '<odoo><record id="access_note" model="ir.model.access"><field name="name">note</field>'
+                               '<field name="model_id" ref="model_sample_note"/><field name="perm_read">1</field>'
+                               '</record></odoo>',
+    }
+    if failing:
+        files[f"sample/migrations/{version}/post-migrate.py"] = (
+            "def migrate(cr, version):\n    raise Exception('this migration is broken on purpose')\n")
+    return files
+
+
+def page(plane, env, path="/web/login"):
+    return requests.get(f"http://127.0.0.1:{plane.nginx.port}{path}", headers={"Host": env.hostnames[0]}, timeout=30)
+
+
+def module_version(pg, env):
+    return pg.execute("SELECT latest_version FROM ir_module_module WHERE name = 'sample'", dbname=env.database)[0][0]
+
+
+def test_real_odoo_lifecycle(make_plane, env_plan, git_repo, runtime_image, odoo_settings, pg_server):
+    plane = make_plane(odoo_path=odoo_settings.odoo_path)
+    pipeline = Pipeline(plane, env_plan)
+    remote = str(git_repo.path)
+    prod_plan = env_plan.__class__(**{**env_plan.__dict__, "slug": env_plan.slug + "-prod",
+                                      "database": env_plan.database + "_prod", "db_role": env_plan.db_role + "p",
+                                      "hostnames": ("prod.odoo.example.com",)})
+    prod = Pipeline(plane, prod_plan)
+    try:
+        one = git_repo.commit(addon("19.0.1.0.0"))
+        r1 = pipeline.deploy(deployment=101, remote=remote, sha=one, base_image=runtime_image, current=None)
+        login = page(plane, env_plan)
+        assert login.status_code == 200 and "login" in login.text.lower()
+        assert module_version(pg_server, env_plan) == "19.0.1.0.0"
+        pg_server.execute("INSERT INTO sample_note (name, create_date, write_date) VALUES ('kept', now(), now())",
+                          dbname=env_plan.database)
+
+        two = git_repo.commit(addon("19.0.1.1.0", extra_field="    priority = fields.Integer()"))
+        r2 = pipeline.deploy(deployment=102, remote=remote, sha=two, base_image=runtime_image, current=r1)
+        assert module_version(pg_server, env_plan) == "19.0.1.1.0"
+        columns = pg_server.execute("SELECT column_name FROM information_schema.columns "
+                                    "WHERE table_name = 'sample_note'", dbname=env_plan.database)
+        assert ("priority",) in columns
+        assert page(plane, env_plan).status_code == 200
+
+        three = git_repo.commit(addon("19.0.1.2.0", extra_field="    priority = fields.Integer()", failing=True))
+        with pytest.raises(DeploymentFailed) as err:
+            pipeline.deploy(deployment=103, remote=remote, sha=three, base_image=runtime_image, current=r2)
+        assert err.value.step == "migrate" and "broken on purpose" in err.value.details["logs"]
+        assert module_version(pg_server, env_plan) == "19.0.1.1.0"
+        assert pg_server.execute("SELECT name FROM sample_note", dbname=env_plan.database) == [("kept",)]
+        assert page(plane, env_plan).status_code == 200 and plane.docker.get(r2.container).status == "running"
+
+        back = pipeline.rollback(deployment=104, current=r2, target=r1)
+        assert module_version(pg_server, env_plan) == "19.0.1.0.0" and back.image == r1.image
+        assert page(plane, env_plan, "/web/health").json()["status"] == "pass"
+
+        promoted = prod.deploy(deployment=105, remote=None, sha=r2.sha, base_image=None, current=None,
+                               image=r2.image, checksums=r2.checksums,
+                               taken_ports={back.http_port, back.websocket_port})
+        assert promoted.image == r2.image and module_version(pg_server, prod_plan) == "19.0.1.1.0"
+        assert page(plane, prod_plan).status_code == 200
+    finally:
+        reports = [pipeline.destroy(), prod.destroy()]
+    assert all(r["role"] and r["filestore"] and r["route"] for r in reports)
+    for plan in (env_plan, prod_plan):
+        assert not postgres.list_databases(pg_server, plan.database)
+        assert not postgres.role_exists(pg_server, plan.db_role)
+        assert plane.docker.containers(**{"odooops.environment": plan.label}) == []
+        assert not (plane.filestore_root / plan.database).exists()
+        assert not plane.nginx.site_path(plan.slug).exists()
