@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .drivers import postgres
+from .errors import ValidationFailed
 from .proxy.nginx import Nginx
 from .runtime.docker import DockerRuntime
 
@@ -20,6 +21,20 @@ class DataPlane:
     git_cache: Path
     port_range: tuple = (20000, 29998)
     health_timeout: float = 180.0
+
+    @classmethod
+    def from_settings(cls, settings) -> "DataPlane":
+        state = Path(settings.state_dir)
+        if not settings.odoo_path:
+            raise ValidationFailed("no Odoo source for environments: set ODOOOPS_ODOO_PATH",
+                                   remediation="Point ODOOOPS_ODOO_PATH at an Odoo 19 CE checkout (scripts/up does).")
+        return cls(
+            docker=DockerRuntime(settings.docker_url or None),
+            pg=postgres.Server(settings.pg_host, settings.pg_port, settings.pg_user, settings.pg_password),
+            nginx=Nginx(sites_dir=state / "nginx-sites", main_conf=Path(settings.nginx_conf) if settings.nginx_conf else None,
+                        listen=settings.nginx_listen, pid_file=Path(settings.nginx_pid)),
+            filestore_root=state / "filestore", odoo_path=Path(settings.odoo_path), git_cache=state / "git",
+            port_range=(settings.port_first, settings.port_last))
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ ENVIRONMENT_TRANSITIONS = {
 }
 LIVE_STATES = tuple(s for s in ENVIRONMENT_STATES if s != "destroyed")
 
-DEPLOYMENT_KINDS = ("deploy", "rollback", "promote")
+DEPLOYMENT_KINDS = ("deploy", "rollback", "promote", "redeploy")
 DEPLOYMENT_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
 DEPLOYMENT_TRANSITIONS = {
     "queued": {"running", "cancelled", "failed"},

@@ -116,3 +116,11 @@ def validate_domain(domain: str) -> str:
 
 def hostname(env_slug: str, domain: str) -> str:
     return f"{env_slug}.{validate_domain(domain)}"
+
+
+def role_name(database: str) -> str:
+    """The login role of an environment's database: ``<database>_u``, hashed when too long."""
+    role = f"{database}_u"
+    if len(role) > PG_IDENTIFIER_MAX:
+        role = f"{database[:48]}_{short_hash(database, 8)}_u"
+    return role

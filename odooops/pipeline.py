@@ -90,7 +90,7 @@ class Pipeline:
         with postgres.advisory_lock(self.plane.pg, f"environment {self.env.label}"):
             self.provision()
             if image is None:
-                image, checksums = self._step("build", self._build, remote, sha, base_image)
+                image, checksums, sha = self._step("build", self._build, remote, sha, base_image)
             new = Release(image=image, sha=sha, checksums=checksums or {})
             if test_command:
                 self._step("test", self._test, deployment, image, test_command)
@@ -112,7 +112,7 @@ class Pipeline:
         full_sha = git.resolve(repo, sha)
         tree = git.archive(repo, full_sha)
         build = self.plane.docker.build(project=self.env.project, sha=full_sha, tree_tar=tree, base_image=base_image)
-        return build.image, addon_checksums.checksums(tree)
+        return build.image, addon_checksums.checksums(tree), full_sha
 
     def _test(self, deployment, image, command):
         code, logs = self.plane.docker.run_once(
@@ -224,6 +224,10 @@ class Pipeline:
 
     def destroy(self, *, keep_database: bool = False) -> dict:
         """Remove everything of the environment; idempotent. Returns what was removed."""
+        with postgres.advisory_lock(self.plane.pg, f"environment {self.env.label}"):
+            return self._destroy(keep_database)
+
+    def _destroy(self, keep_database):
         plane, env = self.plane, self.env
         report = {"containers": [], "route": False, "databases": [], "role": False, "filestore": False}
         for container in plane.docker.containers(**{f"{LABEL}.environment": env.label}):

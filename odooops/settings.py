@@ -16,6 +16,20 @@ class Settings:
     rate_limit_user: int = 100              # requests per minute per user (JWT)
     rate_limit_key: int = 1000              # requests per minute per API key
     docs_url: str = "https://docs.odooops.io"
+    # the data plane
+    state_dir: str = "/var/lib/odooops/dataplane"   # filestores, git mirrors, nginx sites
+    odoo_path: str = ""                      # Odoo 19 CE source mounted into environments (ODOOOPS_ODOO_PATH)
+    base_image: str = "odoo:19"              # default base image of new projects
+    docker_url: str = ""                     # empty: the local Docker socket
+    pg_host: str = "127.0.0.1"               # PostgreSQL of the environments, and an admin role on it
+    pg_port: int = 5432
+    pg_user: str = "odooops"
+    pg_password: str = ""
+    nginx_conf: str = ""                     # main nginx.conf (nginx -c); empty: nginx's default
+    nginx_pid: str = "/run/nginx.pid"
+    nginx_listen: str = "80"
+    port_first: int = 20000
+    port_last: int = 29998
 
     @classmethod
     def from_env(cls, environ=None) -> "Settings":

@@ -2,7 +2,8 @@ import json
 import os
 
 import pytest
-from controlplane import ControlPlane, Settings
+from controlplane import ControlPlane, Settings, free_port
+from nginx_instance import NginxInstance
 
 pytest_plugins = ["dataplane_fixtures"]
 
@@ -60,9 +61,27 @@ def odoo_settings():
 
 
 @pytest.fixture(scope="session")
-def control_plane(odoo_settings):
+def data_plane_env(odoo_settings, runtime_image, tmp_path_factory):
+    """A data plane for the control plane under test: a private nginx, a state
+    directory, this PostgreSQL, the runtime image and Odoo's source."""
+    root = tmp_path_factory.mktemp("dataplane")
+    nginx = NginxInstance(root / "nginx", free_port(), sites_dir=root / "state" / "nginx-sites").start()
+    pg = odoo_settings.pg
+    yield {
+        "ODOOOPS_STATE_DIR": str(root / "state"), "ODOOOPS_ODOO_PATH": str(odoo_settings.odoo_path),
+        "ODOOOPS_PG_HOST": pg["host"], "ODOOOPS_PG_PORT": str(pg["port"]), "ODOOOPS_PG_USER": pg["user"],
+        "ODOOOPS_PG_PASSWORD": pg["password"], "ODOOOPS_NGINX_CONF": str(nginx.conf),
+        "ODOOOPS_NGINX_PID": str(nginx.pid_file), "ODOOOPS_NGINX_LISTEN": nginx.listen,
+        "ODOOOPS_BASE_IMAGE": runtime_image, "ODOOOPS_DOMAIN": "test.example.com",
+    }
+    nginx.stop()
+
+
+@pytest.fixture(scope="session")
+def control_plane(odoo_settings, data_plane_env):
     """A live control plane with users of every role, their API keys and a few environments."""
-    cp = ControlPlane(odoo_settings, f"odooops_test_api_{os.getpid()}")
+    cp = ControlPlane(odoo_settings, f"odooops_test_api_{os.getpid()}", extra_env=data_plane_env)
+    cp.proxy_port = int(data_plane_env["ODOOOPS_NGINX_LISTEN"].rsplit(":", 1)[1])
     try:
         cp.install()
         out = cp.shell(SEED)

@@ -1,14 +1,11 @@
 """Fixtures for real data-plane services: PostgreSQL, Docker, nginx, git repositories."""
 import os
-import shutil
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-import requests
 from controlplane import free_port
+from nginx_instance import NginxInstance
 
 from odooops.drivers import postgres
 
@@ -69,50 +66,13 @@ def git_repo(tmp_path):
     return GitRepo(path)
 
 
-NGINX_MAIN = """
-worker_processes 1;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    server {{ listen 127.0.0.1:{port} default_server; return 404; }}
-    include {tmp}/sites/*.conf;
-}}
-"""
-
-
 @pytest.fixture
 def nginx_server(tmp_path):
     """A real nginx on a free 127.0.0.1 port, with its own configuration and PID."""
     from odooops.proxy.nginx import Nginx
-    if not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists():
-        pytest.fail("nginx is not installed (scripts/bootstrap installs it)")
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    port = free_port()
-    tmp = tmp_path / "nginx"
-    (tmp / "sites").mkdir(parents=True)
-    main = tmp / "nginx.conf"
-    main.write_text(NGINX_MAIN.format(tmp=tmp, port=port))
-    proc = subprocess.Popen([binary, "-c", str(main), "-g", "daemon off;"], stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    driver = Nginx(sites_dir=tmp / "sites", main_conf=main, listen=f"127.0.0.1:{port}", binary=binary,
-                   pid_file=tmp / "nginx.pid")
-    driver.port = port
+    instance = NginxInstance(tmp_path / "nginx", free_port()).start()
+    driver = Nginx(sites_dir=instance.sites_dir, main_conf=instance.conf, listen=instance.listen,
+                   binary=instance.binary, pid_file=instance.pid_file)
+    driver.port = instance.port
     yield driver
-    proc.send_signal(signal.SIGQUIT)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    instance.stop()

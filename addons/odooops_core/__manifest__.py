@@ -11,6 +11,7 @@
         "security/odooops_security.xml",
         "security/ir.model.access.csv",
         "security/odooops_rules.xml",
+        "data/queue_job_data.xml",
         "views/project_views.xml",
         "views/environment_views.xml",
         "views/deployment_views.xml",

@@ -60,3 +60,24 @@ class Client:
 
     def post(self, path, **kw):
         return self.request("POST", path, **kw)
+
+    def patch(self, path, **kw):
+        return self.request("PATCH", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def stream(self, path, params=None):
+        """Lines of a streaming endpoint, as they come."""
+        headers = {"Authorization": f"Bearer {self.config.token}"} if self.config.token else {}
+        try:
+            response = self.session.get(self.config.url + "/api/v1" + path, params=params, headers=headers,
+                                        stream=True, timeout=(10, None))
+        except requests.ConnectionError:
+            raise CliError(f"cannot reach {self.config.url} — is the control plane running?",
+                           code=exit_codes.UNREACHABLE, remediation=START_HINT + ".") from None
+        if response.status_code >= 400:
+            err = (response.json().get("errors") or [{}])[0]
+            raise CliError(err.get("message", f"HTTP {response.status_code}"), remediation=err.get("remediation"),
+                           code=exit_codes.BY_STATUS.get(response.status_code, exit_codes.ERROR))
+        yield from response.iter_lines(decode_unicode=True)

@@ -9,6 +9,7 @@ from . import __version__, exit_codes, output
 from .client import CliError
 from .commands.audit import audit_group
 from .commands.auth import login, logout, whoami
+from .commands.deploy import deploy, deployment_group, logs, promote, rollback
 from .commands.env import env_group
 
 EPILOG = """\b
@@ -75,6 +76,9 @@ def help_command(ctx, command):
         click.echo(f"  odooops {name:<22} {cmd.get_short_help_str(60)}")
     click.echo("\nExamples:\n  odooops login --url http://127.0.0.1:8069 --token KEY\n"
                "  odooops env list --tier=dev\n  odooops env get feature/new-reports --json\n"
+               "  odooops env create feature/x --project acme --wait\n"
+               "  odooops deploy staging --sha=abc1234 --wait\n  odooops rollback production\n"
+               "  odooops promote staging production --confirm --wait\n  odooops logs production --follow\n"
                "  odooops audit logs --since=24h")
     click.echo("\nExit codes:")
     for code, meaning in exit_codes.TABLE:
@@ -99,6 +103,11 @@ cli.add_command(logout)
 cli.add_command(whoami)
 cli.add_command(env_group)
 cli.add_command(audit_group)
+cli.add_command(deploy)
+cli.add_command(rollback)
+cli.add_command(promote)
+cli.add_command(deployment_group)
+cli.add_command(logs)
 
 if __name__ == "__main__":
     cli()

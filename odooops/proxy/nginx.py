@@ -18,6 +18,7 @@ from ..errors import OdooOpsError, ValidationFailed
 from ..naming import validate_domain
 
 TEMPLATE = Path(__file__).with_name("site.conf.template")
+MAIN_TEMPLATE = Path(__file__).with_name("main.conf.template")
 _SLUG = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 
@@ -120,3 +121,14 @@ class Nginx:
         deadline = time.monotonic() + timeout
         while old_workers & self._workers() and time.monotonic() < deadline:
             time.sleep(0.02)
+
+
+def main_config(run_dir, sites_dir, listen: str) -> str:
+    """A whole nginx.conf for a private nginx: its pid, logs and temp files in
+    ``run_dir``, one server block per environment from ``sites_dir``."""
+    return Template(MAIN_TEMPLATE.read_text()).substitute(run_dir=run_dir, sites_dir=sites_dir, listen=listen)
+
+
+if __name__ == "__main__":      # python -m odooops.proxy.nginx RUN_DIR SITES_DIR LISTEN
+    import sys
+    print(main_config(*sys.argv[1:4]))

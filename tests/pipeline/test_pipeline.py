@@ -25,14 +25,15 @@ def test_deploy_migrate_fail_rollback_destroy(make_plane, env_plan, git_repo, ru
     one = git_repo.commit({"sample/__manifest__.py": manifest("19.0.1.0"), "sample/__init__.py": ""})
     r1 = pipeline.deploy(deployment=1, remote=remote, sha=one, base_image=runtime_image, current=None)
     assert ("build", "done") in steps and ("gate", "done") in steps and ("switch", "done") in steps
-    assert r1.snapshot is None and set(r1.checksums) == {"sample"}
+    assert r1.snapshot is None and set(r1.checksums) == {"sample"} and r1.sha == one
     assert '"sample": "19.0.1.0"' in through_nginx(plane, env_plan).text
     assert through_nginx(plane, env_plan, "/web/health").json() == {"status": "pass"}
     pg_server.execute("CREATE TABLE business (note text); INSERT INTO business VALUES ('before v2')",
                       dbname=env_plan.database)
 
     two = git_repo.commit({"sample/__manifest__.py": manifest("19.0.1.1")})
-    r2 = pipeline.deploy(deployment=2, remote=remote, sha=two, base_image=runtime_image, current=r1)
+    r2 = pipeline.deploy(deployment=2, remote=remote, sha="main", base_image=runtime_image, current=r1)
+    assert r2.sha == two                                              # a branch resolves to its head
     assert r2.snapshot and r2.container != r1.container and r2.http_port != r1.http_port
     assert '"sample": "19.0.1.1"' in through_nginx(plane, env_plan).text
     assert plane.docker.get(r1.container) is None                     # retired

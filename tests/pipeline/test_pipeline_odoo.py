@@ -3,41 +3,12 @@ install, migrate a version bump, survive a raising migration, roll back,
 promote, destroy without leftovers."""
 import pytest
 import requests
+from sample_addon import addon
 
 from odooops.drivers import postgres
 from odooops.pipeline import DeploymentFailed, Pipeline
 
 pytestmark = pytest.mark.odoo
-
-MODEL = '''
-from odoo import fields, models
-
-
-class SampleNote(models.Model):
-    _name = "sample.note"
-    _description = "Sample note"
-
-    name = fields.Char(required=True)
-{extra}
-'''
-
-
-def addon(version, extra_field="", failing=False):
-    files = {
-        "sample/__init__.py": "from . import models\n",
-        "sample/__manifest__.py": repr({"name": "Sample", "version": version, "depends": ["base"],
-                                       "license": "LGPL-3", "data": ["security.xml"]}),
-        "sample/models/__init__.py": "from . import note\n",
-        "sample/models/note.py": MODEL.format(extra=extra_field),
-        "sample/security.xml": '<odoo><record id="access_note" model="ir.model.access"><field name="name">note</field>'
-                               '<field name="model_id" ref="model_sample_note"/><field name="perm_read">1</field>'
-                               '</record></odoo>',
-    }
-    if failing:
-        files[f"sample/migrations/{version}/post-migrate.py"] = (
-            "def migrate(cr, version):\n    raise Exception('this migration is broken on purpose')\n")
-    return files
-
 
 def page(plane, env, path="/web/login"):
     return requests.get(f"http://127.0.0.1:{plane.nginx.port}{path}", headers={"Host": env.hostnames[0]}, timeout=30)

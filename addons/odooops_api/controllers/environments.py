@@ -1,8 +1,15 @@
+import time
+
 from odoo import http
+from odoo.http import request
 
 from odooops import errors, lifecycle
+from odooops.dataplane import DataPlane
+from odooops.pipeline import Pipeline
+from odooops.settings import Settings
 
 from . import serializers
+from .deployments import busy_check, environment_of, queue
 from .framework import PAGE_QUERY, Result, api_route, paginated
 from .lookup import by_ref
 
@@ -48,3 +55,116 @@ class EnvironmentsController(http.Controller):
         if call.query.get("project"):
             extra.append(("project_id.slug", "=", call.query["project"]))
         return Result(serializers.environment(by_ref("odooops.environment", ref, "environment", extra)))
+
+
+CREATE_BODY = {
+    "type": "object", "additionalProperties": False, "required": ["project", "branch"],
+    "properties": {
+        "project": {"type": "string", "minLength": 1, "maxLength": 100},
+        "branch": {"type": "string", "minLength": 1, "maxLength": 300},
+        "tier": {"enum": list(lifecycle.TIERS)},
+        "sha": {"type": "string", "pattern": "^[0-9a-f]{7,40}$"},
+        "workers": {"type": "integer", "minimum": 0, "maximum": 64},
+        "cpu": {"type": "number", "exclusiveMinimum": 0, "maximum": 64},
+        "memory_mb": {"type": "integer", "minimum": 256, "maximum": 262144},
+        "custom_domains": {"type": "array", "items": {"type": "string"}, "maxItems": 20},
+    },
+}
+UPDATE_BODY = {
+    "type": "object", "additionalProperties": False, "minProperties": 1,
+    "properties": {k: CREATE_BODY["properties"][k] for k in ("workers", "cpu", "memory_mb", "custom_domains")},
+}
+FIELD_OF = {"workers": "workers", "cpu": "cpu_limit", "memory_mb": "memory_limit_mb", "custom_domains": "custom_domains"}
+
+
+def _values(body):
+    vals = {FIELD_OF[k]: v for k, v in body.items() if k in FIELD_OF}
+    if "custom_domains" in vals:
+        vals["custom_domains"] = ",".join(vals["custom_domains"])
+    return vals
+
+
+class EnvironmentLifecycleController(http.Controller):
+
+    @api_route("/environments", "POST", summary="Create an environment for a branch and deploy it",
+               scope="environments:write", body=CREATE_BODY, action="environment.create", tag="environments",
+               responses={"202": "Created; its first deployment is queued", "409": "The branch already has one"})
+    def create_environment(self, call):
+        body = call.body
+        project = by_ref("odooops.project", body["project"], "project")
+        existing = request.env["odooops.environment"].sudo().search(
+            [("project_id", "=", project.id), ("branch", "=", body["branch"]), ("state", "!=", "destroyed")])
+        if existing:
+            raise errors.Conflict(f"branch {body['branch']!r} already has environment {existing.slug}",
+                                  details={"environment": existing.id},
+                                  remediation=f"Deploy to it instead: odooops deploy {existing.slug} --sha=…")
+        env = request.env["odooops.environment"].sudo().create({
+            "project_id": project.id, "branch": body["branch"], "tier": body.get("tier", "dev"),
+            "owner_id": request.env.uid, **_values(body)})
+        dep = queue(call, env, kind="deploy", ref=body.get("sha") or body["branch"])
+        call.audit_details["environment"] = env.id
+        return Result({**serializers.environment(env), "deployment": serializers.deployment(dep)}, status=202)
+
+    @api_route("/environments/{ref}", "PATCH", summary="Change workers, limits or custom domains; redeploys",
+               scope="environments:write", body=UPDATE_BODY, action="environment.update", tag="environments",
+               responses={"202": "Updated; a redeployment is queued"})
+    def update_environment(self, call, ref):
+        env = environment_of(ref)
+        busy_check(env)
+        env.write(_values(call.body))
+        result = serializers.environment(env)
+        if env.current_deployment_id:
+            current = env.current_deployment_id
+            # Same image, same database: only the container and the route change.
+            dep = queue(call, env, kind="redeploy", source_deployment_id=current.id, sha=current.sha,
+                        image=current.image, migrate=False)
+            result["deployment"] = serializers.deployment(dep)
+        call.audit_target = f"environment:{env.project_id.slug}/{env.slug}"
+        call.audit_details = {**call.audit_details, "changes": call.body}
+        return Result(result, status=202)
+
+    @api_route("/environments/{ref}", "DELETE",
+               summary="Destroy an environment: containers, route, database, role, filestore (idempotent)",
+               scope="environments:write", query={"keep_database": "true to keep the database and its role"},
+               action="environment.destroy", tag="environments", responses={"200": "The cleanup report"})
+    def destroy_environment(self, call, ref):
+        env = by_ref("odooops.environment", ref, "environment").sudo()
+        call.audit_target = f"environment:{env.project_id.slug}/{env.slug}"
+        keep = (call.query.get("keep_database") or "").lower() in ("1", "true", "yes")
+        if env.state == "destroyed":
+            return Result({"environment": serializers.environment(env), "removed": None, "already_destroyed": True})
+        busy_check(env)
+        env.transition("destroying")
+        report = Pipeline(DataPlane.from_settings(Settings.from_env()), env._plan()).destroy(keep_database=keep)
+        env.transition("destroyed")
+        call.audit_details = {"report": report, "keep_database": keep}
+        return Result({"environment": serializers.environment(env), "removed": report, "already_destroyed": False})
+
+    @api_route("/environments/{ref}/logs", "GET", summary="Container logs; follow=true streams them",
+               scope="environments:read",
+               query={"follow": "true to stream new lines", "tail": "lines of history (default 200)",
+                      "timeout": "with follow: seconds to stream (default 300)"}, tag="environments")
+    def logs(self, call, ref):
+        env = environment_of(ref)
+        current = env.current_deployment_id
+        if not current or not current.container:
+            raise errors.Conflict(f"{env.slug} runs no container", remediation="Deploy it first.")
+        try:
+            tail = int(call.query.get("tail") or 200)
+            timeout = min(int(call.query.get("timeout") or 300), 3600)
+        except ValueError:
+            raise errors.ValidationFailed("tail and timeout are whole numbers") from None
+        runtime = DataPlane.from_settings(Settings.from_env()).docker
+        if (call.query.get("follow") or "").lower() not in ("1", "true", "yes"):
+            return Result({"container": current.container, "lines": runtime.logs(current.container, tail=tail)})
+        lines = runtime.logs(current.container, follow=True, tail=tail)
+        return Result(None, stream=follow_stream(lines, timeout))
+
+
+def follow_stream(lines, timeout):
+    """Yield log lines until ``timeout`` seconds have passed (the stream then ends)."""
+    deadline = time.monotonic() + timeout
+    for line in lines:
+        yield (line + "\n").encode()
+        if time.monotonic() > deadline:
+            break

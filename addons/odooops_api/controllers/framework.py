@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import psycopg2
 from odoo import SUPERUSER_ID, api, http
 from odoo.exceptions import AccessDenied, AccessError, MissingError, UserError, ValidationError
-from odoo.http import request
+from odoo.http import Response, request
 from werkzeug.exceptions import HTTPException
 
 from odooops import envelope, errors, scopes, tokens, validation
@@ -80,6 +80,7 @@ class Result:
     meta: dict = field(default_factory=dict)
     headers: dict = field(default_factory=dict)
     raw: bool = False           # send data as the whole body (e.g. the OpenAPI document)
+    stream: object = None       # an iterator of bytes: sent as a text/plain stream instead
 
 
 def paginated(model, domain, query, serialize):
@@ -140,6 +141,9 @@ def serve(spec, handler):
                 scopes.require(spec.scope, principal.scopes)
         call = Call(principal, parse_body(spec), parse_query(spec), request_id)
         result = handler(call)
+        if result.stream is not None:
+            return Response(result.stream, status=200, content_type="text/plain; charset=utf-8",
+                            headers=list(headers.items()), direct_passthrough=True)
         status = result.status
         headers.update(result.headers)
         body = result.data if result.raw else envelope.success(result.data, request_id, **result.meta)

@@ -25,6 +25,8 @@ def environment(rec):
         "database_name": rec.database_name, "deployed_sha": rec.deployed_sha or None,
         "image": rec.image or None, "workers": rec.workers,
         "limits": {"cpu": rec.cpu_limit, "memory_mb": rec.memory_limit_mb},
+        "custom_domains": [d for d in (rec.custom_domains or "").split(",") if d],
+        "current_deployment": rec.current_deployment_id.id or None,
         "owner": rec.owner_id.login or None, "host": rec.host_id.name or None,
         "expires_at": _ts(rec.expires_at),
         "logs_url": f"{SETTINGS.public_url}/api/v1/environments/{rec.id}/logs",
@@ -38,3 +40,19 @@ def audit_entry(rec):
         "action": rec.action, "target": rec.target or None, "ip": rec.ip, "request_id": rec.request_id,
         "method": rec.method, "path": rec.path, "status_code": rec.status_code, "details": rec.details or {},
     }
+
+
+def deployment(rec):
+    return {
+        "id": rec.id, "environment": {"id": rec.environment_id.id, "slug": rec.environment_id.slug},
+        "kind": rec.kind, "status": rec.state, "ref": rec.ref or None, "sha": rec.sha or None,
+        "image": rec.image or None, "step": rec.step or None, "step_timings": rec.step_timings or {},
+        "error": rec.error or None, "requested_by": rec.requested_by_id.login or None,
+        "source_deployment": rec.source_deployment_id.id or None,
+        "started_at": _ts(rec.started_at), "finished_at": _ts(rec.finished_at), "duration": rec.duration,
+        "created_at": _ts(rec.create_date),
+    }
+
+
+def deployment_detail(rec):
+    return {**deployment(rec), "log": rec.log or ""}

@@ -1,7 +1,10 @@
+import secrets
+
 from odoo import api, fields, models
 
-from odooops import lifecycle
-from odooops.naming import branch_slug, database_name, hostname, validate_branch
+from odooops import lifecycle, secretbox
+from odooops.dataplane import EnvironmentPlan
+from odooops.naming import branch_slug, database_name, hostname, role_name, validate_branch, validate_domain
 
 TIER_SELECTION = [("dev", "Development"), ("staging", "Staging"),
                   ("production", "Production"), ("preview", "Preview")]
@@ -33,6 +36,12 @@ class OdooopsEnvironment(models.Model):
     owner_id = fields.Many2one("res.users", default=lambda self: self.env.user, tracking=True,
                                ondelete="set null")
     host_id = fields.Many2one("odooops.host", tracking=True, ondelete="restrict")
+    custom_domains = fields.Char(tracking=True, help="Extra hostnames, comma separated.")
+    db_role = fields.Char(readonly=True)
+    db_password_sealed = fields.Char(readonly=True, groups="base.group_system", copy=False)
+    current_deployment_id = fields.Many2one("odooops.deployment", readonly=True, tracking=True,
+                                            help="The deployment whose release serves now.")
+    http_port = fields.Integer(related="current_deployment_id.http_port")
     deployment_ids = fields.One2many("odooops.deployment", "environment_id")
     backup_ids = fields.One2many("odooops.backup", "environment_id")
 
@@ -65,7 +74,50 @@ class OdooopsEnvironment(models.Model):
                                                 ("state", "!=", "destroyed")]).mapped("slug"))
                 vals["slug"] = branch_slug(vals["branch"], taken)
             vals.setdefault("database_name", database_name(project.slug, vals["slug"]))
+            vals.setdefault("db_role", role_name(vals["database_name"]))
+            if vals.get("custom_domains"):
+                vals["custom_domains"] = self._clean_domains(vals["custom_domains"])
+            vals.setdefault("db_password_sealed", secretbox.seal(self._secret_key(), secrets.token_urlsafe(24)))
         return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("custom_domains"):
+            vals["custom_domains"] = self._clean_domains(vals["custom_domains"])
+        return super().write(vals)
+
+    @api.model
+    def _clean_domains(self, text):
+        return ",".join(validate_domain(h) for h in text.split(",") if h.strip())
+
+    @api.model
+    def _secret_key(self):
+        params = self.env["ir.config_parameter"].sudo()
+        key = params.get_param("odooops.secret_key")
+        if not key:
+            key = secretbox.new_key()
+            params.set_param("odooops.secret_key", key)
+        return key
+
+    def _db_password(self):
+        self.ensure_one()
+        return secretbox.open_(self._secret_key(), self.sudo().db_password_sealed)
+
+    def _hostnames(self):
+        self.ensure_one()
+        extra = [h.strip() for h in (self.custom_domains or "").split(",") if h.strip()]
+        return (hostname(self.slug, self.project_id.domain), *extra)
+
+    def _plan(self):
+        """What the engine needs to know of this environment."""
+        self.ensure_one()
+        return EnvironmentPlan(project=self.project_id.slug, slug=self.slug, database=self.database_name,
+                               db_role=self.db_role, db_password=self._db_password(), hostnames=self._hostnames(),
+                               workers=self.workers, cpu=self.cpu_limit, memory_mb=self.memory_limit_mb)
+
+    @api.model
+    def _taken_ports(self):
+        live = self.sudo().search([("state", "!=", "destroyed")]).current_deployment_id
+        return set(live.mapped("http_port")) | set(live.mapped("websocket_port"))
 
     def transition(self, new_state):
         """Move to ``new_state`` if the state machine allows it (else Conflict)."""

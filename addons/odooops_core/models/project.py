@@ -18,6 +18,8 @@ class OdooopsProject(models.Model):
                              help="Pinned Odoo 19 base image every build of this project starts FROM.")
     domain = fields.Char(required=True, default="localhost", tracking=True,
                          help="Environments answer at <slug>.<domain>.")
+    test_command = fields.Char(tracking=True, help="Run in every new image before it is deployed; "
+                               "a non-zero exit fails the deployment. Example: odoo-bin … --test-tags /my_module")
     user_ids = fields.Many2many("res.users", string="Members", tracking=True,
                                 help="Who may see this project. Empty: every OdooOps user.")
     environment_ids = fields.One2many("odooops.environment", "project_id")

@@ -85,3 +85,82 @@ def env_get(ref, project, as_json):
         ("owner", lambda e: e["owner"]), ("expires", lambda e: e["expires_at"]),
         ("logs", lambda e: e["logs_url"]),
     ])
+
+
+@env_group.command("create")
+@click.argument("branch")
+@click.option("--project", required=True, help="Project slug.")
+@click.option("--tier", type=click.Choice(TIERS), default="dev", show_default=True)
+@click.option("--sha", help="Commit to deploy first (default: the branch head).")
+@click.option("--workers", type=click.IntRange(0, 64))
+@click.option("--cpu", type=click.FloatRange(0.1, 64))
+@click.option("--memory-mb", type=click.IntRange(256, 262144))
+@click.option("--domain", "domains", multiple=True, help="Custom domain (repeatable).")
+@click.option("--wait", is_flag=True, help="Follow the first deployment until it ends.")
+@json_option
+def env_create(branch, project, tier, sha, workers, cpu, memory_mb, domains, wait, as_json):
+    """Create an environment for a branch and deploy it.
+
+    \b
+    Examples:
+      odooops env create feature/new-reports --project acme --wait
+      odooops env create main --project acme --tier production --workers 4
+    """
+    from .deploy import finish
+    body = {"project": project, "branch": branch, "tier": tier}
+    body.update({k: v for k, v in {"sha": sha, "workers": workers, "cpu": cpu, "memory_mb": memory_mb}.items()
+                 if v is not None})
+    if domains:
+        body["custom_domains"] = list(domains)
+    created = client().post("/environments", json=body)["data"]
+    if not as_json:
+        output.success(f"environment {created['slug']} created: {created['url']}")
+    finish(created["deployment"], wait, as_json)
+
+
+@env_group.command("update")
+@click.argument("ref")
+@click.option("--workers", type=click.IntRange(0, 64))
+@click.option("--cpu", type=click.FloatRange(0.1, 64))
+@click.option("--memory-mb", type=click.IntRange(256, 262144))
+@click.option("--domain", "domains", multiple=True, help="Custom domains (replace the current ones).")
+@click.option("--wait", is_flag=True, help="Follow the redeployment until it ends.")
+@json_option
+def env_update(ref, workers, cpu, memory_mb, domains, wait, as_json):
+    """Change workers, limits or custom domains (redeploys the same release)."""
+    from .deploy import finish
+    body = {k: v for k, v in {"workers": workers, "cpu": cpu, "memory_mb": memory_mb}.items() if v is not None}
+    if domains:
+        body["custom_domains"] = list(domains)
+    if not body:
+        raise CliError("nothing to change", code=2, remediation="Pass --workers, --cpu, --memory-mb or --domain.")
+    env = fetch_environment(ref)
+    updated = client().patch(f"/environments/{env['id']}", json=body)["data"]
+    if updated.get("deployment"):
+        return finish(updated["deployment"], wait, as_json)
+    if as_json:
+        return output.print_json(updated)
+    output.success(f"{updated['slug']} updated")
+
+
+@env_group.command("destroy")
+@click.argument("ref")
+@click.option("--confirm", is_flag=True, help="Required: the database and files are deleted.")
+@click.option("--keep-database", is_flag=True, help="Keep the database and its role.")
+@json_option
+def env_destroy(ref, confirm, keep_database, as_json):
+    """Destroy an environment: containers, route, database, filestore."""
+    if not confirm:
+        raise CliError(f"destroying {ref} deletes its database and files", code=2,
+                       remediation=f"Run again with --confirm: odooops env destroy {ref} --confirm")
+    env = fetch_environment(ref)
+    params = {"keep_database": "true"} if keep_database else None
+    result = client().delete(f"/environments/{env['id']}", params=params)["data"]
+    if as_json:
+        return output.print_json(result)
+    removed = result["removed"]
+    if removed is None:
+        return output.success(f"{env['slug']} was already destroyed")
+    output.success(f"{env['slug']} destroyed: {len(removed['containers'])} container(s), "
+                   f"{len(removed['databases'])} database(s), route {'removed' if removed['route'] else 'absent'}, "
+                   f"filestore {'removed' if removed['filestore'] else 'kept' if keep_database else 'absent'}")

@@ -1,0 +1,154 @@
+"""Environments and deployments through the API and the CLI, on a live control plane
+whose queue_job runner drives a real Docker engine, nginx and PostgreSQL, with real Odoo 19."""
+import json
+import os
+import subprocess
+import time
+
+import pytest
+import requests
+from sample_addon import addon
+
+pytestmark = pytest.mark.odoo
+
+
+def api(cp, method, path, key, **kw):
+    return requests.request(method, cp.url + "/api/v1" + path, headers={"Authorization": f"Bearer {key}"},
+                            timeout=60, **kw)
+
+
+def wait(cp, key, deployment_id, timeout=300):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        dep = api(cp, "GET", f"/deployments/{deployment_id}", key).json()["data"]
+        if dep["status"] in ("succeeded", "failed"):
+            return dep
+        time.sleep(1)
+    raise AssertionError(f"deployment {deployment_id} still {dep['status']}: {cp.log_tail()}")
+
+
+def through_proxy(cp, host, path="/web/login"):
+    return requests.get(f"http://127.0.0.1:{cp.proxy_port}{path}", headers={"Host": host}, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def shop(control_plane, runtime_image, tmp_path_factory):
+    from dataplane_fixtures import GitRepo
+    path = tmp_path_factory.mktemp("shop-repo")
+    repo = GitRepo(path)
+    repo.shas = [repo.commit(addon("19.0.1.0.0"))]
+    repo.git("branch", "release/2.0")
+    repo.git("branch", "production")
+    key = control_plane.keys["admin"]
+    r = api(control_plane, "POST", "/projects", key, json={
+        "name": "Shop", "git_remote": str(path), "base_image": runtime_image, "domain": "shop.example.com"})
+    assert r.status_code == 201, r.text
+    return repo
+
+
+def test_environment_lifecycle_through_the_api(control_plane, shop):
+    cp, key = control_plane, control_plane.keys["developer"]
+    r = api(cp, "POST", "/environments", key, json={"project": "shop", "branch": "main", "tier": "staging",
+                                                    "workers": 0, "memory_mb": 1024})
+    assert r.status_code == 202, r.text
+    env, first = r.json()["data"], r.json()["data"]["deployment"]
+    assert env["url"] == "http://main.shop.example.com" and first["status"] == "queued"
+    r = api(cp, "POST", "/deployments", key, json={"environment": env["id"]})
+    assert r.status_code == 409                                        # one deployment at a time
+    dep = wait(cp, key, first["id"])
+    assert dep["status"] == "succeeded", dep
+    assert {"build", "migrate", "start", "gate", "switch"} <= set(dep["step_timings"])
+    assert through_proxy(cp, "main.shop.example.com").status_code == 200
+    got = api(cp, "GET", f"/environments/{env['id']}", key).json()["data"]
+    assert got["status"] == "running" and got["deployed_sha"] == shop.shas[0]
+
+    v2 = shop.commit(addon("19.0.1.1.0", extra_field="    priority = fields.Integer()"))
+    second = wait(cp, key, api(cp, "POST", "/deployments", key,
+                               json={"environment": env["id"], "sha": v2}).json()["data"]["id"])
+    assert second["status"] == "succeeded" and "snapshot" in second["step_timings"]
+
+    v3 = shop.commit(addon("19.0.1.2.0", extra_field="    priority = fields.Integer()", failing=True))
+    third = wait(cp, key, api(cp, "POST", "/deployments", key, json={"environment": env["id"], "sha": v3}
+                              ).json()["data"]["id"])
+    assert third["status"] == "failed" and third["step"] == "migrate"
+    assert "broken on purpose" in api(cp, "GET", f"/deployments/{third['id']}", key).json()["data"]["log"]
+    got = api(cp, "GET", f"/environments/{env['id']}", key).json()["data"]
+    assert got["status"] == "running" and got["deployed_sha"] == v2
+    assert through_proxy(cp, "main.shop.example.com").status_code == 200
+
+    back = wait(cp, key, api(cp, "POST", f"/environments/{env['id']}/rollback", key, json={}).json()["data"]["id"])
+    assert back["status"] == "succeeded" and back["kind"] == "rollback"
+    assert api(cp, "GET", f"/environments/{env['id']}", key).json()["data"]["deployed_sha"] == shop.shas[0]
+
+    history = api(cp, "GET", f"/environments/{env['id']}/deployments", key).json()["data"]
+    assert [d["kind"] for d in history] == ["rollback", "deploy", "deploy", "deploy"]
+    lines = api(cp, "GET", f"/environments/{env['id']}/logs", key, params={"tail": 50}).json()["data"]["lines"]
+    assert lines
+    streamed = requests.get(cp.url + f"/api/v1/environments/{env['id']}/logs",
+                            params={"follow": "true", "tail": 5, "timeout": 1},
+                            headers={"Authorization": f"Bearer {key}"}, stream=True, timeout=30)
+    assert streamed.status_code == 200 and streamed.headers["Content-Type"].startswith("text/plain")
+    through_proxy(cp, "main.shop.example.com", "/web/health")          # a fresh line for the stream
+    assert next(streamed.iter_lines())
+
+    report = api(cp, "DELETE", f"/environments/{env['id']}", key).json()["data"]
+    assert report["removed"]["role"] and report["removed"]["filestore"] and report["removed"]["route"]
+    assert through_proxy(cp, "main.shop.example.com").status_code == 404
+    again = api(cp, "DELETE", f"/environments/{env['id']}", key).json()["data"]
+    assert again["already_destroyed"] is True
+
+
+def test_promotion_and_update_through_the_cli(control_plane, shop, tmp_path):
+    cp = control_plane
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("ODOOOPS_")},
+           "ODOOOPS_URL": cp.url, "ODOOOPS_TOKEN": cp.keys["developer"], "ODOOOPS_CONFIG": str(tmp_path / "c.json")}
+    odooops = os.path.join(os.path.dirname(os.environ["ODOOOPS_TEST_PYTHON"]), "odooops")
+
+    def cli(*args):
+        return subprocess.run([odooops, *args], capture_output=True, text=True, env=env, timeout=600)
+
+    r = cli("env", "create", "release/2.0", "--project", "shop", "--tier", "staging", "--workers", "0", "--wait")
+    assert r.returncode == 0, r.stderr
+    assert "✓ build" in r.stderr and "succeeded" in r.stderr
+    r = cli("env", "create", "production", "--project", "shop", "--tier", "production", "--workers", "0",
+            "--wait", "--json")
+    assert r.returncode == 0, r.stderr
+    assert cli("promote", "release-2-0", "production").returncode == 2          # needs --confirm
+    r = cli("promote", "release-2-0", "production", "--confirm", "--wait", "--json")
+    assert r.returncode == 0, r.stderr
+    promoted = json.loads(r.stdout)
+    source = json.loads(cli("env", "get", "release/2.0", "--json").stdout)
+    assert promoted["kind"] == "promote" and promoted["image"] == source["image"]
+    r = cli("env", "update", "production", "--domain", "erp.customer.example", "--wait")
+    assert r.returncode == 0, r.stderr
+    assert through_proxy(cp, "erp.customer.example").status_code == 200
+    r = cli("deploy", "production", "--sha", "0" * 40, "--wait")
+    assert r.returncode == 10 and "failed at build" in r.stderr and "✗ build" in r.stderr
+    assert through_proxy(cp, "production.shop.example.com").status_code == 200
+    listed = json.loads(cli("deployment", "list", "production", "--json").stdout)
+    assert [d["kind"] for d in listed][:3] == ["deploy", "redeploy", "promote"]
+    assert cli("logs", "production", "--tail", "5").returncode == 0
+    for slug in ("release-2-0", "production"):
+        assert cli("env", "destroy", slug).returncode == 2                      # needs --confirm
+        r = cli("env", "destroy", slug, "--confirm")
+        assert r.returncode == 0 and "destroyed" in r.stderr
+
+
+@pytest.mark.parametrize("body, status", [
+    ({"project": "shop", "branch": "bad branch; rm -rf /"}, 422),
+    ({"project": "shop", "branch": "x" * 250}, 422),
+    ({"project": "nope", "branch": "main"}, 404),
+    ({"project": "shop", "branch": "ok", "workers": 500}, 422),
+    ({"project": "shop", "branch": "ok", "custom_domains": ["evil.com; include /etc"]}, 422),
+    ({"project": "shop", "branch": "ok", "sha": "not-a-sha"}, 422),
+])
+def test_bad_environment_requests(control_plane, shop, body, status):
+    r = api(control_plane, "POST", "/environments", control_plane.keys["developer"], json=body)
+    assert r.status_code == status, r.text
+    assert "Traceback" not in r.text
+
+
+def test_viewers_cannot_deploy(control_plane, shop):
+    r = api(control_plane, "POST", "/environments", control_plane.keys["viewer"], json={"project": "shop",
+                                                                                         "branch": "main"})
+    assert r.status_code == 403
