@@ -34,12 +34,15 @@ class DeploymentFailed(OdooOpsError):
 
 
 class Pipeline:
-    def __init__(self, plane: DataPlane, env: EnvironmentPlan,
-                 report: Callable[[str, str, float, str], None] | None = None):
+    def __init__(self, plane: DataPlane, env: EnvironmentPlan, report: Callable[..., None] | None = None):
+        """``report(step, status, seconds, message, **facts)`` hears of every step; ``facts``
+        (image, sha, snapshot, container, ports) as soon as they exist, so that an
+        interrupted run can be cleaned up by whoever finds it."""
         self.plane = plane
         self.env = env
-        self.report = report or (lambda step, status, seconds, message: None)
+        self.report = report or (lambda step, status, seconds, message, **facts: None)
         self.timings: dict[str, float] = {}
+        self.facts: dict = {}
 
     # -- helpers --------------------------------------------------------------------
 
@@ -50,10 +53,10 @@ class Pipeline:
             result = func(*args, **kwargs)
         except Exception as exc:
             self.timings[name] = round(time.monotonic() - started, 3)
-            self.report(name, "failed", self.timings[name], str(exc))
+            self.report(name, "failed", self.timings[name], str(exc), **self.facts)
             raise
         self.timings[name] = round(time.monotonic() - started, 3)
-        self.report(name, "done", self.timings[name], "")
+        self.report(name, "done", self.timings[name], "", **self.facts)
         return result
 
     def _target(self) -> odoo_commands.Target:
@@ -92,6 +95,7 @@ class Pipeline:
             if image is None:
                 image, checksums, sha = self._step("build", self._build, remote, sha, base_image)
             new = Release(image=image, sha=sha, checksums=checksums or {})
+            self.facts.update(image=image, sha=sha)
             if test_command:
                 self._step("test", self._test, deployment, image, test_command)
             fresh = current is None
@@ -125,6 +129,7 @@ class Pipeline:
     def _snapshot(self, deployment):
         name = postgres.snapshot_name(self.env.database, str(deployment))
         postgres.snapshot(self.plane.pg, self.env.database, name, self.env.db_role)
+        self.facts["snapshot"] = name
         return name
 
     def _migrate(self, deployment, image, previous, current):
@@ -147,6 +152,7 @@ class Pipeline:
         taken = set(taken_ports) | ({current.http_port, current.websocket_port} if current else set())
         new.http_port, new.websocket_port = ports.allocate_pair(taken - {None}, *self.plane.port_range)
         new.container = self.container_name(deployment)
+        self.facts.update(container=new.container, http_port=new.http_port, websocket_port=new.websocket_port)
         self._step("start", self._start, deployment, new)
         self._step("gate", self._gate, new)
         self._step("switch", self.plane.nginx.apply,

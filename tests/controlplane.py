@@ -137,6 +137,12 @@ log_level = warn
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
 
+    def kill(self):
+        """SIGKILL the server and its workers, as a crash or an OOM kill would."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
     def connect(self, dbname=None):
         conn = psycopg2.connect(dbname=dbname or self.db, **self.s.pg)
         conn.autocommit = True

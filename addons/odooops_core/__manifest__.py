@@ -12,6 +12,7 @@
         "security/ir.model.access.csv",
         "security/odooops_rules.xml",
         "data/queue_job_data.xml",
+        "data/cron.xml",
         "views/project_views.xml",
         "views/environment_views.xml",
         "views/deployment_views.xml",

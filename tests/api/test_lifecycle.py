@@ -39,6 +39,7 @@ def shop(control_plane, runtime_image, tmp_path_factory):
     repo.shas = [repo.commit(addon("19.0.1.0.0"))]
     repo.git("branch", "release/2.0")
     repo.git("branch", "production")
+    repo.git("branch", "crash")
     key = control_plane.keys["admin"]
     r = api(control_plane, "POST", "/projects", key, json={
         "name": "Shop", "git_remote": str(path), "base_image": runtime_image, "domain": "shop.example.com"})
@@ -152,3 +153,35 @@ def test_viewers_cannot_deploy(control_plane, shop):
     r = api(control_plane, "POST", "/environments", control_plane.keys["viewer"], json={"project": "shop",
                                                                                          "branch": "main"})
     assert r.status_code == 403
+
+
+def test_a_control_plane_killed_mid_deployment_heals(control_plane, shop):
+    cp, key = control_plane, control_plane.keys["developer"]
+    created = api(cp, "POST", "/environments", key, json={"project": "shop", "branch": "crash", "workers": 0}).json()
+    env_id = created["data"]["id"]
+    first = wait(cp, key, created["data"]["deployment"]["id"])
+    assert first["status"] == "succeeded"
+    newer = shop.commit(addon("19.0.1.5.0", extra_field="    level = fields.Integer()"))
+    dep_id = api(cp, "POST", "/deployments", key, json={"environment": env_id, "sha": newer}).json()["data"]["id"]
+    deadline = time.monotonic() + 120
+    while api(cp, "GET", f"/deployments/{dep_id}", key).json()["data"]["step"] != "migrate":
+        assert time.monotonic() < deadline, "the deployment never reached its migration"
+        time.sleep(0.1)
+    cp.kill()                                   # mid-migration: the worker, the job runner, everything
+    cp.start()
+    out = cp.shell('print("REPORT=" + repr(env["odooops.reconciler"]._cron_reconcile()))')
+    assert "rolled back" in next(line for line in out.splitlines() if line.startswith("REPORT="))
+    dep = api(cp, "GET", f"/deployments/{dep_id}", key).json()["data"]
+    assert dep["status"] == "failed" and "interrupted during 'migrate'" in dep["error"]
+    env = api(cp, "GET", f"/environments/{env_id}", key).json()["data"]
+    assert env["status"] == "running" and env["deployed_sha"] == first["sha"]
+    import docker
+    leftovers = docker.from_env().containers.list(all=True, filters={"label": f"odooops.deployment={dep_id}"})
+    assert leftovers == []
+    assert through_proxy(cp, "crash.shop.example.com").status_code == 200
+    conn = cp.connect("shop__crash")
+    with conn.cursor() as cr:
+        cr.execute("SELECT latest_version FROM ir_module_module WHERE name = 'sample'")
+        assert cr.fetchone()[0] != "19.0.1.5.0"
+    conn.close()
+    assert api(cp, "DELETE", f"/environments/{env_id}", key).status_code == 200

@@ -19,7 +19,7 @@ def through_nginx(plane, env, path="/web/login"):
 def test_deploy_migrate_fail_rollback_destroy(make_plane, env_plan, git_repo, runtime_image, pg_server):
     plane = make_plane()
     steps = []
-    pipeline = Pipeline(plane, env_plan, report=lambda step, status, secs, msg: steps.append((step, status)))
+    pipeline = Pipeline(plane, env_plan, report=lambda step, status, secs, msg, **facts: steps.append((step, status)))
     remote = str(git_repo.path)
 
     one = git_repo.commit({"sample/__manifest__.py": manifest("19.0.1.0"), "sample/__init__.py": ""})

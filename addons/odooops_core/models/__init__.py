@@ -1,1 +1,1 @@
-from . import audit_log, backup, deployment, environment, host, project
+from . import audit_log, backup, deployment, environment, host, project, reconciler

@@ -81,13 +81,15 @@ class OdooopsDeployment(models.Model):
                            description=f"{dep.kind} {env.project_id.slug}/{env.slug} {dep.ref or dep.sha or ''}"
                            )._execute()
 
-    def _report(self, step, status, seconds, message):
+    def _report(self, step, status, seconds, message, **facts):
         timings = dict(self.step_timings or {})
         if status != "running":
             timings[step] = seconds
         line = f"{step}: {status}" + (f" ({seconds:.1f}s)" if status != "running" else "") + \
             (f" {message}" if message else "")
-        self.write({"step": step, "step_timings": timings, "log": ((self.log or "") + line + "\n")[-100000:]})
+        self.write({"step": step, "step_timings": timings, "log": ((self.log or "") + line + "\n")[-100000:],
+                    **{k: v for k, v in facts.items() if k in ("snapshot", "container", "http_port",
+                                                              "websocket_port", "image", "sha")}})
         self.env.cr.commit()    # progress is visible to `deploy --wait` while the job runs
 
     def _execute(self):

@@ -37,6 +37,7 @@ class OdooopsEnvironment(models.Model):
                                ondelete="set null")
     host_id = fields.Many2one("odooops.host", tracking=True, ondelete="restrict")
     custom_domains = fields.Char(tracking=True, help="Extra hostnames, comma separated.")
+    drift = fields.Char(readonly=True, help="What the reconciler found wrong and could not repair.")
     db_role = fields.Char(readonly=True)
     db_password_sealed = fields.Char(readonly=True, groups="base.group_system", copy=False)
     current_deployment_id = fields.Many2one("odooops.deployment", readonly=True, tracking=True,
