@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import tarfile
+import time
 from dataclasses import dataclass
 
 from docker.errors import APIError, ImageNotFound, NotFound
@@ -179,11 +180,21 @@ class DockerRuntime:
         container.stop(timeout=timeout)
         return True
 
-    def remove(self, name: str) -> bool:
+    def remove(self, name: str, timeout: float = 30.0) -> bool:
+        """Remove a container (running or not) and wait until it is gone. False if absent."""
         container = self.get(name)
         if container is None:
             return False
-        container.remove(force=True)
+        try:
+            container.remove(force=True)
+        except NotFound:
+            return False
+        except APIError as exc:
+            if exc.status_code != 409:      # 409: a removal is already under way: wait for it
+                raise
+        deadline = time.monotonic() + timeout
+        while self.get(name) is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
         return True
 
     def logs(self, name: str, *, follow: bool = False, tail: int | str = 200):

@@ -1,3 +1,5 @@
+import functools
+
 import click
 
 from .. import output
@@ -87,18 +89,28 @@ def env_get(ref, project, as_json):
     ])
 
 
+def resource_options(func):
+    """--workers, --cpu, --memory-mb, --domain: passed on as the API's fields (only those given)."""
+    @click.option("--workers", type=click.IntRange(0, 64), help="Odoo HTTP workers (0: threaded).")
+    @click.option("--cpu", type=click.FloatRange(0.1, 64), help="CPU cores.")
+    @click.option("--memory-mb", type=click.IntRange(256, 262144), help="Memory limit.")
+    @click.option("--domain", "domains", multiple=True, help="Custom domain (repeatable; replaces the current ones).")
+    @functools.wraps(func)
+    def wrapper(*args, workers, cpu, memory_mb, domains, **kwargs):
+        given = {"workers": workers, "cpu": cpu, "memory_mb": memory_mb, "custom_domains": list(domains) or None}
+        return func(*args, resources={k: v for k, v in given.items() if v is not None}, **kwargs)
+    return wrapper
+
+
 @env_group.command("create")
 @click.argument("branch")
 @click.option("--project", required=True, help="Project slug.")
 @click.option("--tier", type=click.Choice(TIERS), default="dev", show_default=True)
 @click.option("--sha", help="Commit to deploy first (default: the branch head).")
-@click.option("--workers", type=click.IntRange(0, 64))
-@click.option("--cpu", type=click.FloatRange(0.1, 64))
-@click.option("--memory-mb", type=click.IntRange(256, 262144))
-@click.option("--domain", "domains", multiple=True, help="Custom domain (repeatable).")
+@resource_options
 @click.option("--wait", is_flag=True, help="Follow the first deployment until it ends.")
 @json_option
-def env_create(branch, project, tier, sha, workers, cpu, memory_mb, domains, wait, as_json):
+def env_create(branch, project, tier, sha, resources, wait, as_json):
     """Create an environment for a branch and deploy it.
 
     \b
@@ -107,11 +119,7 @@ def env_create(branch, project, tier, sha, workers, cpu, memory_mb, domains, wai
       odooops env create main --project acme --tier production --workers 4
     """
     from .deploy import finish
-    body = {"project": project, "branch": branch, "tier": tier}
-    body.update({k: v for k, v in {"sha": sha, "workers": workers, "cpu": cpu, "memory_mb": memory_mb}.items()
-                 if v is not None})
-    if domains:
-        body["custom_domains"] = list(domains)
+    body = {"project": project, "branch": branch, "tier": tier, **resources, **({"sha": sha} if sha else {})}
     created = client().post("/environments", json=body)["data"]
     if not as_json:
         output.success(f"environment {created['slug']} created: {created['url']}")
@@ -120,18 +128,13 @@ def env_create(branch, project, tier, sha, workers, cpu, memory_mb, domains, wai
 
 @env_group.command("update")
 @click.argument("ref")
-@click.option("--workers", type=click.IntRange(0, 64))
-@click.option("--cpu", type=click.FloatRange(0.1, 64))
-@click.option("--memory-mb", type=click.IntRange(256, 262144))
-@click.option("--domain", "domains", multiple=True, help="Custom domains (replace the current ones).")
+@resource_options
 @click.option("--wait", is_flag=True, help="Follow the redeployment until it ends.")
 @json_option
-def env_update(ref, workers, cpu, memory_mb, domains, wait, as_json):
+def env_update(ref, resources, wait, as_json):
     """Change workers, limits or custom domains (redeploys the same release)."""
     from .deploy import finish
-    body = {k: v for k, v in {"workers": workers, "cpu": cpu, "memory_mb": memory_mb}.items() if v is not None}
-    if domains:
-        body["custom_domains"] = list(domains)
+    body = resources
     if not body:
         raise CliError("nothing to change", code=2, remediation="Pass --workers, --cpu, --memory-mb or --domain.")
     env = fetch_environment(ref)
