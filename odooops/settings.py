@@ -28,6 +28,7 @@ class Settings:
     nginx_conf: str = ""                     # main nginx.conf (nginx -c); empty: nginx's default
     nginx_pid: str = "/run/nginx.pid"
     nginx_listen: str = "80"
+    max_environments: int = 100             # live environments, all projects (the spec's scale target)
     port_first: int = 20000
     port_last: int = 29998
 

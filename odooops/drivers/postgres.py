@@ -100,21 +100,34 @@ def terminate_connections(server: Server, name: str) -> int:
     return len(rows or [])
 
 
-def snapshot(server: Server, source: str, target: str, owner: str) -> None:
-    """A file-level copy of ``source`` as ``target`` (``CREATE DATABASE … TEMPLATE``).
+@contextmanager
+def connections_closed(server: Server, name: str):
+    """No session on ``name`` for the block: new ones are refused, open ones ended.
 
-    The source is quiesced first: its open sessions are ended (Odoo reconnects).
+    A serving Odoo reconnects within milliseconds (its cron threads poll), so ending
+    sessions alone would race it; clients get a brief refusal instead.
     """
+    server.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(ident(name)))
+    try:
+        terminate_connections(server, name)
+        yield
+    finally:
+        server.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(ident(name)))
+
+
+def snapshot(server: Server, source: str, target: str, owner: str) -> None:
+    """A file-level copy of ``source`` as ``target`` (``CREATE DATABASE … TEMPLATE``),
+    taken while ``source`` briefly accepts no session."""
     drop_database(server, target)
-    ident(source)
-    terminate_connections(server, source)
-    create_database(server, target, owner, template=source)
+    with connections_closed(server, source):
+        create_database(server, target, owner, template=source)
 
 
 def restore_snapshot(server: Server, snapshot_name: str, target: str, owner: str) -> None:
     """Put ``target`` back to the state of ``snapshot_name`` (which is kept)."""
     drop_database(server, target)
-    create_database(server, target, owner, template=snapshot_name)
+    with connections_closed(server, snapshot_name):
+        create_database(server, target, owner, template=snapshot_name)
 
 
 def drop_database(server: Server, name: str) -> bool:

@@ -47,12 +47,22 @@ def shop(control_plane, runtime_image, tmp_path_factory):
     return repo
 
 
-def test_environment_lifecycle_through_the_api(control_plane, shop):
+@pytest.fixture
+def cleanup(control_plane):
+    """Destroy what a test created, even when it failed half-way."""
+    created = []
+    yield created
+    for env_id in created:
+        api(control_plane, "DELETE", f"/environments/{env_id}", control_plane.keys["admin"])
+
+
+def test_environment_lifecycle_through_the_api(control_plane, shop, cleanup):
     cp, key = control_plane, control_plane.keys["developer"]
     r = api(cp, "POST", "/environments", key, json={"project": "shop", "branch": "main", "tier": "staging",
                                                     "workers": 0, "memory_mb": 1024})
     assert r.status_code == 202, r.text
     env, first = r.json()["data"], r.json()["data"]["deployment"]
+    cleanup.append(env["id"])
     assert env["url"] == "http://main.shop.example.com" and first["status"] == "queued"
     r = api(cp, "POST", "/deployments", key, json={"environment": env["id"]})
     assert r.status_code == 409                                        # one deployment at a time
@@ -78,7 +88,7 @@ def test_environment_lifecycle_through_the_api(control_plane, shop):
     assert through_proxy(cp, "main.shop.example.com").status_code == 200
 
     back = wait(cp, key, api(cp, "POST", f"/environments/{env['id']}/rollback", key, json={}).json()["data"]["id"])
-    assert back["status"] == "succeeded" and back["kind"] == "rollback"
+    assert back["status"] == "succeeded" and back["kind"] == "rollback", back
     assert api(cp, "GET", f"/environments/{env['id']}", key).json()["data"]["deployed_sha"] == shop.shas[0]
 
     history = api(cp, "GET", f"/environments/{env['id']}/deployments", key).json()["data"]
@@ -142,11 +152,41 @@ def test_promotion_and_update_through_the_cli(control_plane, shop, tmp_path):
     ({"project": "shop", "branch": "ok", "workers": 500}, 422),
     ({"project": "shop", "branch": "ok", "custom_domains": ["evil.com; include /etc"]}, 422),
     ({"project": "shop", "branch": "ok", "sha": "not-a-sha"}, 422),
+    ({"project": "shop", "branch": "ok", "tier": "dev", "workers": 8}, 422),          # over the dev quota
 ])
 def test_bad_environment_requests(control_plane, shop, body, status):
     r = api(control_plane, "POST", "/environments", control_plane.keys["developer"], json=body)
     assert r.status_code == status, r.text
     assert "Traceback" not in r.text
+
+
+def test_quota_errors_name_the_quota(control_plane, shop):
+    r = api(control_plane, "POST", "/environments", control_plane.keys["developer"],
+            json={"project": "shop", "branch": "big", "tier": "dev", "memory_mb": 16384})
+    err = r.json()["errors"][0]
+    assert r.status_code == 422 and err["error"] == "QUOTA_EXCEEDED"
+    assert err["details"]["quota"]["memory_mb"] == {"asked": 16384, "quota": 2048}
+
+
+def test_database_credentials_need_the_secrets_scope_and_are_audited(control_plane, shop, cleanup):
+    cp = control_plane
+    env = api(cp, "POST", "/environments", cp.keys["developer"], json={"project": "shop", "branch": "production",
+                                                                       "tier": "production", "workers": 0}).json()
+    env_id = env["data"]["id"]
+    cleanup.append(env_id)
+    wait(cp, cp.keys["developer"], env["data"]["deployment"]["id"])
+    assert api(cp, "GET", f"/environments/{env_id}/credentials", cp.keys["developer"]).status_code == 403
+    detail = api(cp, "GET", f"/environments/{env_id}", cp.keys["admin"]).json()["data"]
+    assert "password" not in json.dumps(detail)
+    r = api(cp, "GET", f"/environments/{env_id}/credentials", cp.keys["admin"])
+    creds = r.json()["data"]
+    import psycopg2
+    psycopg2.connect(host=creds["host"], port=creds["port"], dbname=creds["database"], user=creds["user"],
+                     password=creds["password"]).close()
+    audit = api(cp, "GET", "/audit-logs", cp.keys["admin"], params={"action": "environment.credentials.read"}).json()
+    assert any(e["request_id"] == r.json()["meta"]["request_id"] and creds["password"] not in json.dumps(e)
+               for e in audit["data"])
+    assert api(cp, "DELETE", f"/environments/{env_id}", cp.keys["developer"]).status_code == 200
 
 
 def test_viewers_cannot_deploy(control_plane, shop):
@@ -155,10 +195,11 @@ def test_viewers_cannot_deploy(control_plane, shop):
     assert r.status_code == 403
 
 
-def test_a_control_plane_killed_mid_deployment_heals(control_plane, shop):
+def test_a_control_plane_killed_mid_deployment_heals(control_plane, shop, cleanup):
     cp, key = control_plane, control_plane.keys["developer"]
     created = api(cp, "POST", "/environments", key, json={"project": "shop", "branch": "crash", "workers": 0}).json()
     env_id = created["data"]["id"]
+    cleanup.append(env_id)
     first = wait(cp, key, created["data"]["deployment"]["id"])
     assert first["status"] == "succeeded"
     newer = shop.commit(addon("19.0.1.5.0", extra_field="    level = fields.Integer()"))

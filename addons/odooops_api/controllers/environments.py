@@ -140,6 +140,16 @@ class EnvironmentLifecycleController(http.Controller):
         call.audit_details = {"report": report, "keep_database": keep}
         return Result({"environment": serializers.environment(env), "removed": report, "already_destroyed": False})
 
+    @api_route("/environments/{ref}/credentials", "GET",
+               summary="The environment's database credentials (admins; every read is audited)",
+               scope="secrets:read", action="environment.credentials.read", audit=True, tag="environments")
+    def credentials(self, call, ref):
+        env = environment_of(ref)
+        settings = Settings.from_env()
+        call.audit_target = f"environment:{env.project_id.slug}/{env.slug}"
+        return Result({"host": settings.pg_host, "port": settings.pg_port, "database": env.database_name,
+                       "user": env.db_role, "password": env._db_password()})
+
     @api_route("/environments/{ref}/logs", "GET", summary="Container logs; follow=true streams them",
                scope="environments:read",
                query={"follow": "true to stream new lines", "tail": "lines of history (default 200)",

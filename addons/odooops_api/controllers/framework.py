@@ -43,6 +43,7 @@ class RouteSpec:
     responses: dict = field(default_factory=dict)
     action: str | None = None   # audit action name for mutating calls
     tag: str = "misc"
+    audit: bool = False         # audit this read too (e.g. reading a secret)
 
 
 ROUTES: list[RouteSpec] = []
@@ -105,9 +106,10 @@ def client_ip():
     return request.httprequest.remote_addr or "unknown"
 
 
-def api_route(path, method, *, summary, scope, body=None, query=None, responses=None, action=None, tag="misc"):
+def api_route(path, method, *, summary, scope, body=None, query=None, responses=None, action=None, tag="misc",
+              audit=False):
     spec = RouteSpec(path=API_PREFIX + path, method=method, summary=summary, scope=scope, body=body,
-                     query=query or {}, responses=responses or {}, action=action, tag=tag)
+                     query=query or {}, responses=responses or {}, action=action, tag=tag, audit=audit)
     ROUTES.append(spec)
 
     def decorator(func):
@@ -164,7 +166,7 @@ def serve(spec, handler):
                 error, status = limited, limited.http_status
                 headers["Retry-After"] = str(limited.retry_after)
         body = envelope.failure([error], request_id)
-    if spec.method in MUTATING or status in (401, 403):
+    if spec.method in MUTATING or spec.audit or status in (401, 403):
         audit(spec, principal, call, status, body, request_id)
     timings["app"] = time.monotonic()
     # Server-Timing: where the time of this request went (seconds since the start, in ms).

@@ -2,9 +2,10 @@ import secrets
 
 from odoo import api, fields, models
 
-from odooops import lifecycle, secretbox
+from odooops import lifecycle, quotas, secretbox
 from odooops.dataplane import EnvironmentPlan
 from odooops.naming import branch_slug, database_name, hostname, role_name, validate_branch, validate_domain
+from odooops.settings import Settings
 
 TIER_SELECTION = [("dev", "Development"), ("staging", "Staging"),
                   ("production", "Production"), ("preview", "Preview")]
@@ -65,8 +66,15 @@ class OdooopsEnvironment(models.Model):
             env.url = (f"http://{hostname(env.slug, env.project_id.domain)}"
                        if env.slug and env.project_id.domain else False)
 
+    @api.constrains("tier", "workers", "cpu_limit", "memory_limit_mb")
+    def _check_quota(self):
+        for env in self:
+            quotas.check(env.tier, workers=env.workers, cpu=env.cpu_limit, memory_mb=env.memory_limit_mb)
+
     @api.model_create_multi
     def create(self, vals_list):
+        live = self.sudo().search_count([("state", "!=", "destroyed")])
+        quotas.check_count(live + len(vals_list) - 1, Settings.from_env().max_environments)
         for vals in vals_list:
             project = self.env["odooops.project"].browse(vals["project_id"])
             validate_branch(vals.get("branch"))
