@@ -21,9 +21,10 @@ class DataPlane:
     git_cache: Path
     port_range: tuple = (20000, 29998)
     health_timeout: float = 180.0
+    owner: str = "odooops"       # labels this control plane's containers: its reconciler touches no other
 
     @classmethod
-    def from_settings(cls, settings) -> "DataPlane":
+    def from_settings(cls, settings, owner: str = "odooops") -> "DataPlane":
         state = Path(settings.state_dir)
         if not settings.odoo_path:
             raise ValidationFailed("no Odoo source for environments: set ODOOOPS_ODOO_PATH",
@@ -34,7 +35,7 @@ class DataPlane:
             nginx=Nginx(sites_dir=state / "nginx-sites", main_conf=Path(settings.nginx_conf) if settings.nginx_conf else None,
                         listen=settings.nginx_listen, pid_file=Path(settings.nginx_pid)),
             filestore_root=state / "filestore", odoo_path=Path(settings.odoo_path), git_cache=state / "git",
-            port_range=(settings.port_first, settings.port_last))
+            port_range=(settings.port_first, settings.port_last), owner=owner)
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ class Pipeline:
 
     def _labels(self, deployment: str) -> dict:
         return {f"{LABEL}.environment": self.env.label, f"{LABEL}.project": self.env.project,
-                f"{LABEL}.deployment": str(deployment)}
+                f"{LABEL}.deployment": str(deployment), f"{LABEL}.owner": self.plane.owner}
 
     def container_name(self, deployment) -> str:
         return f"odooops-{self.env.project}-{self.env.slug}-d{deployment}"[:128]
@@ -236,7 +236,7 @@ class Pipeline:
     def _destroy(self, keep_database):
         plane, env = self.plane, self.env
         report = {"containers": [], "route": False, "databases": [], "role": False, "filestore": False}
-        for container in plane.docker.containers(**{f"{LABEL}.environment": env.label}):
+        for container in plane.docker.containers(**{f"{LABEL}.environment": env.label, f"{LABEL}.owner": plane.owner}):
             container.remove(force=True)
             report["containers"].append(container.name)
         report["route"] = plane.nginx.remove(env.slug)

@@ -43,7 +43,7 @@ class Action:
 
 def observe(plane: DataPlane) -> Observed:
     seen = Observed()
-    for container in plane.docker.containers():
+    for container in plane.docker.containers(**{f"{LABEL}.owner": plane.owner}):
         seen.containers[container.name] = (container.labels.get(f"{LABEL}.environment"), container.status)
     seen.sites = set(plane.nginx.slugs())
     seen.databases = set(postgres.list_databases(plane.pg, ""))

@@ -217,7 +217,8 @@ def test_a_control_plane_killed_mid_deployment_heals(control_plane, shop, cleanu
     env = api(cp, "GET", f"/environments/{env_id}", key).json()["data"]
     assert env["status"] == "running" and env["deployed_sha"] == first["sha"]
     import docker
-    leftovers = docker.from_env().containers.list(all=True, filters={"label": f"odooops.deployment={dep_id}"})
+    leftovers = [c for c in docker.from_env().containers.list(all=True, filters={"label": "odooops.environment=shop/crash"})
+                 if c.labels.get("odooops.deployment") == str(dep_id)]
     assert leftovers == []
     assert through_proxy(cp, "crash.shop.example.com").status_code == 200
     conn = cp.connect("shop__crash")

@@ -13,7 +13,7 @@ FAKE_ODOO = Path(__file__).parent / "fake_odoo"
 def make_plane(tmp_path, docker_runtime, pg_server, nginx_server):
     def make(odoo_path=FAKE_ODOO, **kw):
         return DataPlane(docker=docker_runtime, pg=pg_server, nginx=nginx_server, filestore_root=tmp_path / "filestore",
-                         odoo_path=Path(odoo_path), git_cache=tmp_path / "git", **kw)
+                         odoo_path=Path(odoo_path), git_cache=tmp_path / "git", owner=f"tests-{os.getpid()}", **kw)
     return make
 
 

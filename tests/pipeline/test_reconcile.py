@@ -15,11 +15,15 @@ def test_reconcile_repairs_drift(make_plane, env_plan, git_repo, runtime_image):
     try:
         # Drift: a leftover container of a crashed deploy, a container of a deleted
         # environment, a route nobody owns, and the serving container stopped.
-        labels = {"odooops.environment": env_plan.label, "odooops.deployment": "42"}
+        labels = {"odooops.environment": env_plan.label, "odooops.deployment": "42", "odooops.owner": plane.owner}
         plane.docker.run(name="odooops-leftover-42", image=release.image, command=["sleep", "300"], env={},
                          labels=labels, cpu=0.1, memory_mb=64)
         plane.docker.run(name="odooops-orphan", image=release.image, command=["sleep", "300"], env={},
-                         labels={"odooops.environment": "gone/env"}, cpu=0.1, memory_mb=64)
+                         labels={"odooops.environment": "gone/env", "odooops.owner": plane.owner}, cpu=0.1,
+                         memory_mb=64)
+        plane.docker.run(name="odooops-someone-elses", image=release.image, command=["sleep", "300"], env={},
+                         labels={"odooops.environment": "other/env", "odooops.owner": "another-control-plane"},
+                         cpu=0.1, memory_mb=64)
         plane.nginx.apply(Route("stray", ("stray.example.com",), 20998, 20999))
         plane.docker.stop(release.container, timeout=1)
 
@@ -34,6 +38,7 @@ def test_reconcile_repairs_drift(make_plane, env_plan, git_repo, runtime_image):
         assert ("remove_container", "odooops-orphan") in kinds
         assert ("start_container", release.container) in kinds
         assert ("remove_route", "stray") in kinds
+        assert not any(a.target == "odooops-someone-elses" for a in actions)      # not ours: untouched
         report = reconcile.apply(plane, actions)
         assert {r["outcome"] for r in report if r["kind"] == "remove_container"} == {"removed"}
         assert plane.docker.get("odooops-leftover-42") is None and plane.docker.get("odooops-orphan") is None
@@ -47,6 +52,7 @@ def test_reconcile_repairs_drift(make_plane, env_plan, git_repo, runtime_image):
     finally:
         plane.docker.remove("odooops-leftover-42")
         plane.docker.remove("odooops-orphan")
+        plane.docker.remove("odooops-someone-elses")
         pipeline.destroy()
 
 

@@ -4,7 +4,6 @@ from odoo import http
 from odoo.http import request
 
 from odooops import errors, lifecycle
-from odooops.dataplane import DataPlane
 from odooops.pipeline import Pipeline
 from odooops.settings import Settings
 
@@ -135,7 +134,7 @@ class EnvironmentLifecycleController(http.Controller):
             return Result({"environment": serializers.environment(env), "removed": None, "already_destroyed": True})
         busy_check(env)
         env.transition("destroying")
-        report = Pipeline(DataPlane.from_settings(Settings.from_env()), env._plan()).destroy(keep_database=keep)
+        report = Pipeline(env._data_plane(), env._plan()).destroy(keep_database=keep)
         env.transition("destroyed")
         call.audit_details = {"report": report, "keep_database": keep}
         return Result({"environment": serializers.environment(env), "removed": report, "already_destroyed": False})
@@ -164,7 +163,7 @@ class EnvironmentLifecycleController(http.Controller):
             timeout = min(int(call.query.get("timeout") or 300), 3600)
         except ValueError:
             raise errors.ValidationFailed("tail and timeout are whole numbers") from None
-        runtime = DataPlane.from_settings(Settings.from_env()).docker
+        runtime = env._data_plane().docker
         if (call.query.get("follow") or "").lower() not in ("1", "true", "yes"):
             return Result({"container": current.container, "lines": runtime.logs(current.container, tail=tail)})
         lines = runtime.logs(current.container, follow=True, tail=tail)

@@ -3,10 +3,9 @@ import logging
 from odoo import api, fields, models
 
 from odooops import lifecycle
-from odooops.dataplane import DataPlane, Release
+from odooops.dataplane import Release
 from odooops.errors import OdooOpsError
 from odooops.pipeline import Pipeline
-from odooops.settings import Settings
 
 _logger = logging.getLogger(__name__)
 
@@ -109,7 +108,7 @@ class OdooopsDeployment(models.Model):
         self.env.cr.commit()
         current = env.current_deployment_id._release() if env.current_deployment_id else None
         try:
-            pipeline = Pipeline(DataPlane.from_settings(Settings.from_env()), env._plan(), report=self._report)
+            pipeline = Pipeline(env._data_plane(), env._plan(), report=self._report)
             release = self._run_pipeline(pipeline, current)
         except OdooOpsError as exc:
             self._fail(exc.message, exc.details.get("logs", ""), getattr(exc, "step", self.step))

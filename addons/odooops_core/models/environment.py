@@ -3,7 +3,7 @@ import secrets
 from odoo import api, fields, models
 
 from odooops import lifecycle, quotas, secretbox
-from odooops.dataplane import EnvironmentPlan
+from odooops.dataplane import DataPlane, EnvironmentPlan
 from odooops.naming import branch_slug, database_name, hostname, role_name, validate_branch, validate_domain
 from odooops.settings import Settings
 
@@ -122,6 +122,12 @@ class OdooopsEnvironment(models.Model):
         return EnvironmentPlan(project=self.project_id.slug, slug=self.slug, database=self.database_name,
                                db_role=self.db_role, db_password=self._db_password(), hostnames=self._hostnames(),
                                workers=self.workers, cpu=self.cpu_limit, memory_mb=self.memory_limit_mb)
+
+    @api.model
+    def _data_plane(self):
+        """The data plane, its containers labelled as this control plane's (its database uuid)."""
+        owner = self.env["ir.config_parameter"].sudo().get_param("database.uuid") or self.env.cr.dbname
+        return DataPlane.from_settings(Settings.from_env(), owner=owner)
 
     @api.model
     def _taken_ports(self):

@@ -3,11 +3,9 @@ import logging
 from odoo import api, models
 
 from odooops import reconcile
-from odooops.dataplane import DataPlane
 from odooops.drivers import postgres
 from odooops.errors import Conflict
 from odooops.proxy.nginx import Route
-from odooops.settings import Settings
 
 _logger = logging.getLogger(__name__)
 
@@ -21,7 +19,7 @@ class OdooopsReconciler(models.AbstractModel):
 
     @api.model
     def _cron_reconcile(self):
-        plane = DataPlane.from_settings(Settings.from_env())
+        plane = self.env["odooops.environment"]._data_plane()
         healed = self._heal_interrupted_deployments(plane)
         Env = self.env["odooops.environment"].sudo()
         live = Env.search([("state", "!=", "destroyed")])
@@ -74,7 +72,7 @@ class OdooopsReconciler(models.AbstractModel):
             env.transition("running")
             return {"deployment": dep.id, "outcome": "completed"}
         # Its one-off containers (migrate, test) may still run: stop them before the restore.
-        for container in plane.docker.containers(**{"odooops.deployment": str(dep.id),
+        for container in plane.docker.containers(**{"odooops.deployment": str(dep.id), "odooops.owner": plane.owner,
                                                     "odooops.environment": f"{env.project_id.slug}/{env.slug}"}):
             container.remove(force=True)
         if dep.snapshot and ("migrate" in timings or dep.step in ("migrate", "restore")):
