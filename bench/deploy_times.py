@@ -1,6 +1,7 @@
 """Deployment speed with real Odoo 19 on this machine's Docker, PostgreSQL and nginx:
 
-  create      new environment → URL serving (fresh database: -i base + the addon)
+  create      new environment → URL serving, cold: -i base + the addon (then kept as a template)
+  create warm another new environment of the same code: its database copied from that template
   rebuild     deploy after a one-file change (cached image layers, one module updated)
   unchanged   deploy of the SHA already serving (image reused, nothing to migrate)
   rollback    code and database back to the previous release
@@ -32,7 +33,8 @@ from odooops.pipeline import Pipeline  # noqa: E402
 from odooops.proxy.nginx import Nginx  # noqa: E402
 from odooops.runtime.docker import DockerRuntime  # noqa: E402
 
-TARGETS = {"create": (180, 10), "rebuild": (120, 15), "unchanged": (120, 10), "rollback": (300, 15)}
+TARGETS = {"create": (180, 180), "create warm": (180, 10), "rebuild": (120, 15), "unchanged": (120, 10),
+           "rollback": (300, 15)}
 
 
 def timed(func, *args, **kwargs):
@@ -63,14 +65,23 @@ def main():
                            db_password=os.urandom(8).hex(), hostnames=(f"b{tag}.bench.example.com",), workers=0,
                            memory_mb=1024)
     pipeline = Pipeline(plane, plan)
+    twin = None
     figures = {}
     try:
-        one = repo.commit(addon("19.0.1.0.0"))
+        # A file unique to this run makes its module checksums (hence its template) new: a cold create.
+        one = repo.commit({**addon("19.0.1.0.0"), "sample/static/run.txt": f"bench run {tag} {time.time()}"})
         r1, figures["create"] = timed(pipeline.deploy, deployment=1, remote=str(repo_path), sha=one,
                                       base_image=image, current=None)
         served = requests.get(f"http://{nginx.listen}/web/login", headers={"Host": plan.hostnames[0]}, timeout=30)
         assert served.status_code == 200, served.status_code
         create_steps = dict(pipeline.timings)
+        twin_plan = EnvironmentPlan(**{**plan.__dict__, "slug": plan.slug + "-w", "database": plan.database + "_w",
+                                       "db_role": plan.db_role + "w", "hostnames": (f"w{tag}.bench.example.com",)})
+        twin = Pipeline(plane, twin_plan)
+        _, figures["create warm"] = timed(twin.deploy, deployment=9, remote=str(repo_path), sha=one, base_image=image,
+                                          current=None, taken_ports={r1.http_port, r1.websocket_port})
+        warm_steps = dict(twin.timings)
+        twin.destroy()
 
         two = repo.commit({"sample/models/note.py": addon("19.0.1.0.0", extra_field="    level = fields.Integer()")
                            ["sample/models/note.py"]})
@@ -100,14 +111,18 @@ def main():
     finally:
         pipeline.destroy()
         nginx.stop()
+        template = pipeline.facts.get("template") or (twin.facts.get("template") if twin else None)
+        if template:
+            postgres.drop_database(pg, template)
 
     print(f"\nbaseline: docker run → Odoo /web/health = {baseline:.2f} s\n")
-    print(f"{'operation':10} {'seconds':>8} {'× baseline':>11} {'spec target':>12} {'our aim':>8}")
+    print(f"{'operation':12} {'seconds':>8} {'× baseline':>11} {'spec target':>12} {'our aim':>8}")
     for name, seconds in figures.items():
         spec, aim = TARGETS[name]
         verdict = ("aim met" if seconds < aim else "spec met, aim not" if seconds < spec else "SPEC NOT MET")
-        print(f"{name:10} {seconds:8.1f} {seconds / baseline:10.1f}x {spec:>10} s {aim:>6} s   {verdict}")
+        print(f"{name:12} {seconds:8.1f} {seconds / baseline:10.1f}x {spec:>10} s {aim:>6} s   {verdict}")
     print("\nsteps of create :", ", ".join(f"{k} {v:.1f}s" for k, v in create_steps.items()))
+    print("steps of warm   :", ", ".join(f"{k} {v:.1f}s" for k, v in warm_steps.items()))
     print("steps of rebuild:", ", ".join(f"{k} {v:.1f}s" for k, v in rebuild_steps.items()))
 
 

@@ -12,7 +12,7 @@ from typing import Callable
 
 import requests
 
-from . import addon_checksums, odoo_commands, ports
+from . import addon_checksums, odoo_commands, ports, templates
 from .dataplane import DataPlane, EnvironmentPlan, Release
 from .drivers import filestore, git, postgres
 from .errors import OdooOpsError
@@ -104,7 +104,7 @@ class Pipeline:
             try:
                 if migrate or fresh:
                     self._step("migrate", self._migrate, deployment, image,
-                               None if fresh else current.checksums, new.checksums)
+                               None if fresh else current.checksums, new.checksums, base_image)
                 self._go_live(deployment, new, current, taken_ports)
             except Exception:
                 self._restore_after_failure(new, fresh)
@@ -132,8 +132,14 @@ class Pipeline:
         self.facts["snapshot"] = name
         return name
 
-    def _migrate(self, deployment, image, previous, current):
+    def _migrate(self, deployment, image, previous, current, base_image=None):
+        fresh_template = None
         if previous is None:
+            fresh_template = templates.name(self.plane.odoo_path, base_image or image, current)
+            if templates.clone(self.plane.pg, self.plane.filestore_root, fresh_template, self.env.database,
+                               self.env.db_role):
+                self.facts["template"] = fresh_template
+                return
             todo = {"install": ["base"] + sorted(current), "update": []}
         else:
             todo = addon_checksums.plan(previous, current)
@@ -147,6 +153,9 @@ class Pipeline:
             raise DeploymentFailed("migrate", f"the migration ({todo}) failed with exit code {code}", logs,
                                    remediation="The database was restored from the snapshot and the previous "
                                                "release is still serving. Fix the migration, deploy again.")
+        if fresh_template:
+            templates.save(self.plane.pg, self.plane.filestore_root, fresh_template, self.env.database,
+                           self.env.db_role)
 
     def _go_live(self, deployment, new: Release, current: Release | None, taken_ports):
         taken = set(taken_ports) | ({current.http_port, current.websocket_port} if current else set())

@@ -35,6 +35,28 @@ def test_real_odoo_lifecycle(make_plane, env_plan, git_repo, runtime_image, odoo
         pg_server.execute("INSERT INTO sample_note (name, create_date, write_date) VALUES ('kept', now(), now())",
                           dbname=env_plan.database)
 
+        # A second fresh environment of the same code starts from the template of the first.
+        twin_plan = env_plan.__class__(**{**env_plan.__dict__, "slug": env_plan.slug + "-twin",
+                                          "database": env_plan.database + "_twin", "db_role": env_plan.db_role + "t",
+                                          "hostnames": ("twin.odoo.example.com",)})
+        twin = Pipeline(plane, twin_plan)
+        try:
+            twin.deploy(deployment=110, remote=remote, sha=one, base_image=runtime_image, current=None,
+                        taken_ports={r1.http_port, r1.websocket_port})
+            assert twin.facts.get("template", "").startswith("odooops_tpl_")
+            assert twin.timings["migrate"] < 5
+            assert module_version(pg_server, twin_plan) == "19.0.1.0.0"
+            assert page(plane, twin_plan).status_code == 200
+            uuids = {pg_server.execute("SELECT value FROM ir_config_parameter WHERE key = 'database.uuid'",
+                                       dbname=db)[0][0] for db in (env_plan.database, twin_plan.database)}
+            assert len(uuids) == 2
+            owners = pg_server.execute("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'",
+                                       dbname=twin_plan.database)
+            assert owners == [(twin_plan.db_role,)]
+            assert pg_server.execute("SELECT count(*) FROM sample_note", dbname=twin_plan.database) == [(0,)]
+        finally:
+            assert twin.destroy()["role"]
+
         two = git_repo.commit(addon("19.0.1.1.0", extra_field="    priority = fields.Integer()"))
         r2 = pipeline.deploy(deployment=102, remote=remote, sha=two, base_image=runtime_image, current=r1)
         assert module_version(pg_server, env_plan) == "19.0.1.1.0"
