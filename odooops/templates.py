@@ -76,12 +76,18 @@ def save(pg: postgres.Server, filestore_root, template: str, database: str, role
     target = template_filestore(filestore_root, template)
     if source.exists() and not target.exists():
         shutil.copytree(source, target, copy_function=os.link)
+    target.mkdir(parents=True, exist_ok=True)     # present even when empty: the template is complete
     return True
 
 
 def clone(pg: postgres.Server, filestore_root, template: str, database: str, role: str) -> bool:
     """Make ``database`` a copy of ``template`` for ``role``. False when there is no such template."""
     if not postgres.database_exists(pg, template):
+        return False
+    if not template_filestore(filestore_root, template).exists():
+        # A template database whose files are not under this filestore root (another
+        # data plane's, or a crash between the two copies) is unusable: forget it.
+        postgres.drop_database(pg, template)
         return False
     postgres.drop_database(pg, database)
     with postgres.connections_closed(pg, template):
@@ -92,10 +98,8 @@ def clone(pg: postgres.Server, filestore_root, template: str, database: str, rol
                    "UPDATE ir_config_parameter SET value = %s WHERE key = 'database.secret';"
                    "UPDATE ir_config_parameter SET value = to_char(now() at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS') "
                    "WHERE key = 'database.create_date'", [str(uuid.uuid1()), str(uuid.uuid4())], dbname=database)
-    source = template_filestore(filestore_root, template)
     target = filestore_dir(filestore_root, database)
-    if source.exists():
-        shutil.rmtree(target, ignore_errors=True)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(source, target, copy_function=os.link)
+    shutil.rmtree(target, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(template_filestore(filestore_root, template), target, copy_function=os.link)
     return True

@@ -2,6 +2,7 @@
 import requests
 
 from odooops import reconcile
+from odooops.drivers import postgres
 from odooops.pipeline import Pipeline
 from odooops.proxy.nginx import Route
 
@@ -62,3 +63,23 @@ def test_plan_never_drops_data_and_leaves_busy_environments_alone():
                               sites=set(), databases={"p__e", "p__gone", "postgres"})
     actions = reconcile.plan(desired, seen, known_databases={"p__e", "p__gone"})
     assert [(a.kind, a.target) for a in actions] == [("flag", "p__gone")]
+
+
+def test_a_template_without_its_files_is_not_used(make_plane, env_plan, git_repo, runtime_image, pg_server):
+    """A template database left by another data plane (other filestore root) must not
+    produce an environment without its files: it is dropped and rebuilt."""
+    from odooops import templates
+    plane = make_plane()
+    sha = git_repo.commit({"sample/__manifest__.py": repr({"name": "S", "version": "19.0.1.0"})})
+    pipeline = Pipeline(plane, env_plan)
+    try:
+        release = pipeline.deploy(deployment=51, remote=str(git_repo.path), sha=sha, base_image=runtime_image,
+                                  current=None)
+        template = templates.name(plane.odoo_path, runtime_image, release.checksums)
+        assert "template" not in pipeline.facts and postgres.database_exists(pg_server, template)
+        import shutil
+        shutil.rmtree(templates.template_filestore(plane.filestore_root, template))
+        assert not templates.clone(pg_server, plane.filestore_root, template, env_plan.database, env_plan.db_role)
+        assert not postgres.database_exists(pg_server, template)
+    finally:
+        pipeline.destroy()
