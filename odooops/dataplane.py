@@ -65,10 +65,3 @@ class Release:
     http_port: int | None = None
     websocket_port: int | None = None
     snapshot: str | None = None  # the database as it was before this release migrated it
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
-
-    @classmethod
-    def from_dict(cls, data: dict | None):
-        return cls(**data) if data else None

@@ -19,8 +19,6 @@ from .errors import OdooOpsError
 from .proxy.nginx import Route
 from .runtime.docker import LABEL
 
-STEPS = ("build", "test", "snapshot", "migrate", "start", "gate", "switch", "retire")
-
 
 class DeploymentFailed(OdooOpsError):
     code = "DEPLOYMENT_FAILED"
@@ -249,7 +247,7 @@ class Pipeline:
             container.remove(force=True)
             report["containers"].append(container.name)
         report["route"] = plane.nginx.remove(env.slug)
-        snapshots = [d for d in postgres.list_databases(plane.pg, env.database + "__s")]
+        snapshots = postgres.list_databases(plane.pg, env.database + "__s")
         for name in snapshots + ([] if keep_database else [env.database]):
             if postgres.drop_database(plane.pg, name):
                 report["databases"].append(name)

@@ -20,7 +20,6 @@ ROLE_SCOPES = {
     "developer": READ_SCOPES | WRITE_SCOPES,
     "admin": ALL_SCOPES,
 }
-ROLES = tuple(ROLE_SCOPES)
 
 
 def scopes_for_roles(roles) -> frozenset:

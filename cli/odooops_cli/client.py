@@ -51,8 +51,11 @@ class Client:
             message = err.get("message") or f"HTTP {response.status_code}"
             if response.status_code == 429 and response.headers.get("Retry-After"):
                 message += f" (retry after {response.headers['Retry-After']} s)"
+            remediation = err.get("remediation")
+            if response.status_code == 401 and auth and token == self.config.token:
+                remediation = f"The token came from {self.config.source}. {remediation or ''}".strip()
             raise CliError(message, code=exit_codes.BY_STATUS.get(response.status_code, exit_codes.ERROR),
-                           remediation=err.get("remediation"), error=err.get("error"), details=err.get("details"))
+                           remediation=remediation, error=err.get("error"), details=err.get("details"))
         return body
 
     def get(self, path, **kw):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -20,7 +21,6 @@ class GitError(OdooOpsError):
 
 
 def _git(*args, cwd=None, timeout=300, check=True) -> subprocess.CompletedProcess:
-    import os
     result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=timeout,
                             env={**os.environ, **_ENV})
     if check and result.returncode != 0:

@@ -71,8 +71,11 @@ def test_login_saves_a_private_config_and_commands_work(cli, control_plane):
     assert r.returncode == 0 and json.loads(r.stdout)["slug"] == "feature-crm-automation"
     r = cli("env", "get", "release-1-0")
     assert r.returncode == 0 and "release/1.0" in r.stdout
-    r = cli("--json", "audit", "logs", "--since", "1h", "--per-page", "5")
-    assert r.returncode == 0 and len(json.loads(r.stdout)) == 5
+    for _ in range(6):                                     # six audited auth failures, whatever ran before
+        assert cli("whoami", env={"ODOOOPS_TOKEN": "0" * 40}).returncode == 4
+    r = cli("--json", "audit", "logs", "--since", "1h", "--action", "auth.failed", "--per-page", "5")
+    entries = json.loads(r.stdout)
+    assert r.returncode == 0 and len(entries) == 5 and {e["path"] for e in entries} == {"/api/v1/me"}
 
 
 @pytest.mark.odoo
@@ -87,7 +90,7 @@ def test_exit_codes_for_api_errors(cli, control_plane):
     r = cli("--json", "env", "get", "no-such-env")
     assert r.returncode == 6 and json.loads(r.stderr)["error"] == "NOT_FOUND"
     r = cli("env", "list", env={"ODOOOPS_TOKEN": "0" * 40})
-    assert r.returncode == 4
+    assert r.returncode == 4 and "The token came from ODOOOPS_TOKEN" in r.stderr
 
 
 @pytest.mark.odoo
