@@ -98,7 +98,56 @@ class RateLimited(OdooOpsError):
         self.remediation = f"Wait {retry_after} s (see the Retry-After header) and slow down."
 
 
-class Unavailable(OdooOpsError):
-    code = "UNAVAILABLE"
-    http_status = 503
-    remediation = "A dependency of the control plane is down; retry in a moment."
+# -- failures of the data plane, raised by the engine's drivers and pipeline --------
+
+class DeploymentFailed(OdooOpsError):
+    code = "DEPLOYMENT_FAILED"
+    http_status = 422
+
+    def __init__(self, step: str, message: str, logs: str = "", **kw):
+        super().__init__(f"{step}: {message}", details={"step": step, "logs": logs[-8000:]},
+                         remediation=kw.pop("remediation", None) or
+                         "The previous release is still serving. See details.logs, fix the commit, deploy again.")
+        self.step = step
+
+
+class DockerUnavailable(OdooOpsError):
+    code = "DOCKER_UNAVAILABLE"
+    http_status = 502
+    remediation = "Check that the Docker engine is running and reachable (docker info)."
+
+
+class BuildFailed(OdooOpsError):
+    code = "BUILD_FAILED"
+    http_status = 422
+    remediation = "Fix the project's requirements.txt or addons at that commit; details.log has the build output."
+
+
+class ProxyError(OdooOpsError):
+    code = "PROXY_CONFIG_REJECTED"
+    http_status = 502
+    remediation = "nginx refused the new configuration and kept the old one; see details.nginx."
+
+
+class DatabaseError(OdooOpsError):
+    code = "DATABASE_ERROR"
+    http_status = 502
+    remediation = "Check that the data plane's PostgreSQL is up and that the control plane's role may create databases and roles."
+
+
+class GitError(OdooOpsError):
+    code = "GIT_ERROR"
+    http_status = 502
+    remediation = "Check that the project's git remote is reachable and that the commit exists there."
+
+
+class QuotaExceeded(OdooOpsError):
+    code = "QUOTA_EXCEEDED"
+    http_status = 422
+    remediation = "Ask for less (see details.quota), or ask an admin to raise the tier's quota."
+
+
+class SecretError(OdooOpsError):
+    code = "SECRET_UNREADABLE"
+    http_status = 500
+    remediation = "The control plane's secret key changed or the value was altered; reset the secret."

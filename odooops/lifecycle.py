@@ -22,7 +22,6 @@ ENVIRONMENT_TRANSITIONS = {
     "destroying": {"destroyed", "failed"},
     "destroyed": set(),
 }
-LIVE_STATES = tuple(s for s in ENVIRONMENT_STATES if s != "destroyed")
 
 DEPLOYMENT_KINDS = ("deploy", "rollback", "promote", "redeploy")
 DEPLOYMENT_STATES = ("queued", "running", "succeeded", "failed", "cancelled")

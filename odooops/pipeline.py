@@ -15,20 +15,9 @@ import requests
 from . import addon_checksums, odoo_commands, ports, templates
 from .dataplane import DataPlane, EnvironmentPlan, Release
 from .drivers import filestore, git, postgres
-from .errors import OdooOpsError
+from .errors import DeploymentFailed, OdooOpsError
 from .proxy.nginx import Route
 from .runtime.docker import LABEL
-
-
-class DeploymentFailed(OdooOpsError):
-    code = "DEPLOYMENT_FAILED"
-    http_status = 422
-
-    def __init__(self, step: str, message: str, logs: str = "", **kw):
-        super().__init__(f"{step}: {message}", details={"step": step, "logs": logs[-8000:]},
-                         remediation=kw.pop("remediation", None) or
-                         "The previous release is still serving. See details.logs, fix the commit, deploy again.")
-        self.step = step
 
 
 class Pipeline:

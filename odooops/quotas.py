@@ -7,13 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import OdooOpsError
-
-
-class QuotaExceeded(OdooOpsError):
-    code = "QUOTA_EXCEEDED"
-    http_status = 422
-    remediation = "Ask for less (see details.quota), or ask an admin to raise the tier's quota."
+from .errors import QuotaExceeded
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,7 @@ from __future__ import annotations
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from .errors import OdooOpsError
-
-
-class SecretError(OdooOpsError):
-    code = "SECRET_UNREADABLE"
-    http_status = 500
-    remediation = "The control plane's secret key changed or the value was altered; reset the secret."
+from .errors import SecretError
 
 
 def new_key() -> str:

@@ -1,6 +1,7 @@
 """Engine settings, read from ODOOOPS_* environment variables."""
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, fields
 
@@ -15,7 +16,6 @@ class Settings:
     jwt_ttl: int = 12 * 3600
     rate_limit_user: int = 100              # requests per minute per user (JWT)
     rate_limit_key: int = 1000              # requests per minute per API key
-    docs_url: str = "https://docs.odooops.io"
     # the data plane
     state_dir: str = "/var/lib/odooops/dataplane"   # filestores, git mirrors, nginx sites
     odoo_path: str = ""                      # Odoo 19 CE source mounted into environments (ODOOOPS_ODOO_PATH)
@@ -52,3 +52,9 @@ class Settings:
         settings = cls(**values)
         validate_domain(settings.domain)
         return settings
+
+
+@functools.lru_cache(maxsize=1)
+def current() -> Settings:
+    """This process' settings, read once from its environment (the one place they are read)."""
+    return Settings.from_env()

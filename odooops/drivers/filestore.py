@@ -34,7 +34,3 @@ def remove(root, name: str) -> bool:
     shutil.rmtree(target)
     return True
 
-
-def list_names(root) -> list[str]:
-    root = Path(root)
-    return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.exists() else []

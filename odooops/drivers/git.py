@@ -7,17 +7,12 @@ import re
 import subprocess
 from pathlib import Path
 
-from ..errors import NotFound, OdooOpsError, ValidationFailed
+from ..errors import GitError, NotFound, ValidationFailed
 from ..remotes import validate_git_remote
 
 _SHA = re.compile(r"^[0-9a-f]{7,40}$")
 _ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C"}
 
-
-class GitError(OdooOpsError):
-    code = "GIT_ERROR"
-    http_status = 502
-    remediation = "Check that the project's git remote is reachable and that the commit exists there."
 
 
 def _git(*args, cwd=None, timeout=300, check=True) -> subprocess.CompletedProcess:

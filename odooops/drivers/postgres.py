@@ -13,15 +13,10 @@ from dataclasses import dataclass
 import psycopg2
 from psycopg2 import sql
 
-from ..errors import Conflict, OdooOpsError, ValidationFailed
+from ..errors import Conflict, DatabaseError, ValidationFailed
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
-
-class DatabaseError(OdooOpsError):
-    code = "DATABASE_ERROR"
-    http_status = 502
-    remediation = "Check that the data plane's PostgreSQL is up and that the control plane's role may create databases and roles."
 
 
 def ident(name: str) -> sql.Identifier:

@@ -14,18 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
-from ..errors import OdooOpsError, ValidationFailed
+from ..errors import ProxyError, ValidationFailed
 from ..naming import validate_domain
 
 TEMPLATE = Path(__file__).with_name("site.conf.template")
 MAIN_TEMPLATE = Path(__file__).with_name("main.conf.template")
 _SLUG = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
-
-class ProxyError(OdooOpsError):
-    code = "PROXY_CONFIG_REJECTED"
-    http_status = 502
-    remediation = "nginx refused the new configuration and kept the old one; see details.nginx."
 
 
 @dataclass(frozen=True)

@@ -1,48 +1,50 @@
 """Docker runtime (docker-py): build an image per commit, run environment
-containers, stop/remove them, stream logs, read stats.
+containers, remove them, stream their logs.
 
 Images are content-addressed the way runbot fingerprints builds: the same commit on
-the same base image with the same recipe gives the same fingerprint, and an image
-carrying that fingerprint is reused instead of rebuilt.
+the same base image with the same recipe (and the same package sources, when the
+commit has a requirements.txt) gives the same fingerprint, and an image carrying that
+fingerprint is reused instead of rebuilt. Projects share such an image; each gets
+its own tag on it.
 """
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+import re
 import tarfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from docker.errors import APIError, ImageNotFound, NotFound
 from docker.errors import BuildError as DockerBuildError
 
 import docker
 
-from ..errors import OdooOpsError, ValidationFailed
+from ..errors import BuildFailed, DockerUnavailable, ValidationFailed
 
 DOCKERFILE_NAME = ".odooops.Dockerfile"
+WHEELHOUSE_DIR = ".odooops-wheelhouse"     # the wheelhouse's files, in the build context
+# Package sources reach pip as PIP_* build args (pip reads them from its environment),
+# never as words of the RUN line.
 RECIPE = """\
 FROM {base}
+ARG PIP_INDEX_URL
+ARG PIP_EXTRA_INDEX_URL
+ARG PIP_TRUSTED_HOST
+ARG PIP_FIND_LINKS
+ARG PIP_NO_INDEX
 COPY . /mnt/extra-addons
 RUN if [ -f /mnt/extra-addons/requirements.txt ]; then \\
-      python3 -m pip install --no-cache-dir --break-system-packages -r /mnt/extra-addons/requirements.txt; \\
-    fi
+      python3 -m pip install --no-cache-dir --break-system-packages --disable-pip-version-check \\
+        -r /mnt/extra-addons/requirements.txt; \\
+    fi && rm -rf /mnt/extra-addons/{wheelhouse}
 """
 RECIPE_VERSION = hashlib.sha256(RECIPE.encode()).hexdigest()[:12]
 LABEL = "odooops"
-
-
-class DockerUnavailable(OdooOpsError):
-    code = "DOCKER_UNAVAILABLE"
-    http_status = 502
-    remediation = "Check that the Docker engine is running and reachable (docker info)."
-
-
-class BuildFailed(OdooOpsError):
-    code = "BUILD_FAILED"
-    http_status = 422
-    remediation = "Fix the project's requirements.txt or addons at that commit; details.log has the build output."
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @dataclass(frozen=True)
@@ -54,20 +56,77 @@ class Build:
     log: str
 
 
+@dataclass(frozen=True)
+class BuildOptions:
+    """Where pip finds the packages of a project's requirements.txt."""
+    index_url: str = ""                 # replaces PyPI
+    extra_index_urls: tuple = ()
+    trusted_hosts: tuple = ()           # hosts pip may reach over plain HTTP / unverified TLS
+    wheelhouse: str = ""                # a host directory of wheels; alone (no index_url): pip --no-index
+    network: str = "host"               # network mode of the build containers
+
+    @classmethod
+    def from_settings(cls, settings) -> "BuildOptions":
+        return cls(index_url=settings.pip_index_url, extra_index_urls=tuple(settings.pip_extra_index_urls.split()),
+                   trusted_hosts=tuple(settings.pip_trusted_hosts.split()), wheelhouse=settings.wheelhouse,
+                   network=settings.build_network or "host")
+
+    def wheel_files(self) -> list[Path]:
+        if not self.wheelhouse:
+            return []
+        root = Path(self.wheelhouse)
+        if not root.is_dir():
+            raise ValidationFailed(f"the wheelhouse {self.wheelhouse!r} is not a directory on this host",
+                                   details={"wheelhouse": self.wheelhouse},
+                                   remediation="Create it, or point ODOOOPS_WHEELHOUSE at a directory of wheels, or unset it.")
+        return sorted(p for p in root.iterdir() if p.is_file())
+
+    def buildargs(self) -> dict:
+        args = {"PIP_INDEX_URL": self.index_url, "PIP_EXTRA_INDEX_URL": " ".join(self.extra_index_urls),
+                "PIP_TRUSTED_HOST": " ".join(self.trusted_hosts)}
+        if self.wheelhouse:
+            args["PIP_FIND_LINKS"] = f"/mnt/extra-addons/{WHEELHOUSE_DIR}"
+            if not self.index_url:
+                args["PIP_NO_INDEX"] = "1"
+        return {k: v for k, v in args.items() if v}
+
+    def fingerprint_extra(self) -> dict:
+        """What changes the packages installed: the indexes and the wheelhouse's content."""
+        extra = {"pip_index_url": self.index_url, "pip_extra_index_urls": list(self.extra_index_urls)}
+        if self.wheelhouse:
+            digest = hashlib.sha256()
+            for path in self.wheel_files():
+                digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+            extra["wheelhouse"] = digest.hexdigest()
+        return {k: v for k, v in extra.items() if v}
+
+
 def fingerprint(sha: str, base_image_id: str, extra: dict | None = None) -> str:
     payload = {"sha": sha, "base": base_image_id, "recipe": RECIPE_VERSION, **(extra or {})}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def build_context(tree_tar: bytes, base_image_id: str) -> io.BytesIO:
-    """The commit's tree plus our Dockerfile, as one tar."""
+def _name(member: tarfile.TarInfo) -> str:
+    return member.name.removeprefix("./")
+
+
+def has_requirements(tree_tar: bytes) -> bool:
+    with tarfile.open(fileobj=io.BytesIO(tree_tar)) as tar:
+        return any(_name(m) == "requirements.txt" for m in tar.getmembers())
+
+
+def build_context(tree_tar: bytes, base_image_id: str, wheels: list[Path] = ()) -> io.BytesIO:
+    """The commit's tree, the wheelhouse's files and our Dockerfile, as one tar."""
     out = io.BytesIO()
     with tarfile.open(fileobj=io.BytesIO(tree_tar)) as src, tarfile.open(fileobj=out, mode="w") as dst:
         for member in src.getmembers():
-            if member.name.lstrip("./") == DOCKERFILE_NAME:
+            name = _name(member)
+            if name == DOCKERFILE_NAME or name.split("/")[0] == WHEELHOUSE_DIR:
                 continue
             dst.addfile(member, src.extractfile(member) if member.isfile() else None)
-        recipe = RECIPE.format(base=base_image_id).encode()
+        for path in wheels:
+            dst.add(str(path), arcname=f"{WHEELHOUSE_DIR}/{path.name}", recursive=False)
+        recipe = RECIPE.format(base=base_image_id, wheelhouse=WHEELHOUSE_DIR).encode()
         info = tarfile.TarInfo(DOCKERFILE_NAME)
         info.size = len(recipe)
         dst.addfile(info, io.BytesIO(recipe))
@@ -75,8 +134,20 @@ def build_context(tree_tar: bytes, base_image_id: str) -> io.BytesIO:
     return out
 
 
+def build_failure(log: list[str], error: str) -> BuildFailed:
+    """The failed step's own output (pip's ERROR lines first) in the message and details."""
+    text = ANSI.sub("", "".join(log))
+    step = re.split(r"^Step \d+/\d+ : ", text, flags=re.M)[-1].splitlines()[1:]
+    lines = [line.rstrip() for line in step
+             if line.strip() and not line.startswith((" ---> ", "Removing intermediate container"))]
+    tail = ([line for line in lines if "ERROR" in line or "error:" in line.lower()] or lines)[-10:]
+    message = "the image build failed: " + ("\n".join(tail) if tail else error.strip())
+    return BuildFailed(message, details={"log": text[-4000:], "error_lines": tail, "error": error.strip()})
+
+
 class DockerRuntime:
-    def __init__(self, base_url: str | None = None, timeout: int = 600):
+    def __init__(self, base_url: str | None = None, timeout: int = 600, options: BuildOptions | None = None):
+        self.options = options or BuildOptions()
         try:
             self.client = (docker.DockerClient(base_url=base_url, timeout=timeout) if base_url
                            else docker.from_env(timeout=timeout))
@@ -101,34 +172,32 @@ class DockerRuntime:
 
     def build(self, *, project: str, sha: str, tree_tar: bytes, base_image: str, extra: dict | None = None) -> Build:
         base_id = self.base_image_id(base_image)
-        fp = fingerprint(sha, base_id, extra)
+        installs = has_requirements(tree_tar)
+        fp = fingerprint(sha, base_id, {**(self.options.fingerprint_extra() if installs else {}), **(extra or {})})
+        repository, version = f"odooops/{project}", f"{sha[:12]}-{fp[:12]}"
+        tag = f"{repository}:{version}"
         existing = self.find_image(fp)
-        tag = f"odooops/{project}:{sha[:12]}-{fp[:12]}"
-        if existing is not None:
+        if existing is not None:    # maybe built for another project: give it this project's name too
+            if tag not in existing.tags:
+                existing.tag(repository, version)
             return Build(tag, existing.id, fp, True, "")
         labels = {f"{LABEL}.fingerprint": fp, f"{LABEL}.sha": sha, f"{LABEL}.project": project,
                   f"{LABEL}.base": base_image}
+        context = build_context(tree_tar, base_id, self.options.wheel_files() if installs else [])
         log = []
         try:
-            for chunk in self.client.api.build(fileobj=build_context(tree_tar, base_id), custom_context=True,
-                                               dockerfile=DOCKERFILE_NAME, tag=tag, labels=labels, rm=True,
-                                               forcerm=True, network_mode="host", decode=True):
+            for chunk in self.client.api.build(fileobj=context, custom_context=True, dockerfile=DOCKERFILE_NAME,
+                                               tag=tag, labels=labels, rm=True, forcerm=True,
+                                               buildargs=self.options.buildargs(),
+                                               network_mode=self.options.network, decode=True):
                 if "stream" in chunk:
                     log.append(chunk["stream"])
                 if "error" in chunk:
-                    raise BuildFailed(f"the image build failed: {chunk['error'].strip()}",
-                                      details={"log": "".join(log)[-4000:]})
+                    raise build_failure(log, chunk["error"])
         except (APIError, DockerBuildError) as exc:
-            raise BuildFailed(f"the image build failed: {exc}", details={"log": "".join(log)[-4000:]}) from None
+            raise build_failure(log, str(exc)) from None
         image = self.client.images.get(tag)
         return Build(tag, image.id, fp, False, "".join(log))
-
-    def remove_image(self, image: str) -> bool:
-        try:
-            self.client.images.remove(image, force=True)
-            return True
-        except ImageNotFound:
-            return False
 
     # -- containers -----------------------------------------------------------------
 
@@ -173,13 +242,6 @@ class DockerRuntime:
         except NotFound:
             return None
 
-    def stop(self, name: str, timeout: int = 10) -> bool:
-        container = self.get(name)
-        if container is None:
-            return False
-        container.stop(timeout=timeout)
-        return True
-
     def remove(self, name: str, timeout: float = 30.0) -> bool:
         """Remove a container (running or not) and wait until it is gone. False if absent."""
         container = self.get(name)
@@ -206,20 +268,6 @@ class DockerRuntime:
             return container.logs(tail=tail).decode(errors="replace").splitlines()
         return (line.decode(errors="replace").rstrip("\n")
                 for line in container.logs(stream=True, follow=True, tail=tail))
-
-    def stats(self, name: str) -> dict:
-        container = self.get(name)
-        if container is None:
-            raise ValidationFailed(f"no container {name!r}")
-        raw = container.stats(stream=False)
-        cpu = raw.get("cpu_stats", {})
-        pre = raw.get("precpu_stats", {})
-        cpu_delta = cpu.get("cpu_usage", {}).get("total_usage", 0) - pre.get("cpu_usage", {}).get("total_usage", 0)
-        sys_delta = cpu.get("system_cpu_usage", 0) - pre.get("system_cpu_usage", 0)
-        cpus = cpu.get("online_cpus") or 1
-        memory = raw.get("memory_stats", {})
-        return {"cpu_percent": round(cpu_delta / sys_delta * cpus * 100, 2) if sys_delta > 0 else 0.0,
-                "memory_bytes": memory.get("usage", 0), "memory_limit_bytes": memory.get("limit", 0)}
 
     def containers(self, **labels) -> list:
         filters = {"label": [LABEL] + [f"{k}={v}" for k, v in labels.items()]}

@@ -10,7 +10,7 @@ from odooops.errors import Conflict, ValidationFailed
 def test_filestore_lifecycle(tmp_path):
     path = filestore.ensure(tmp_path, "acme__feature_x")
     (path / "f").write_text("x")
-    assert filestore.list_names(tmp_path) == ["acme__feature_x"]
+    assert [p.name for p in tmp_path.iterdir()] == ["acme__feature_x"]
     assert filestore.remove(tmp_path, "acme__feature_x") and not path.exists()
     assert not filestore.remove(tmp_path, "acme__feature_x")
 

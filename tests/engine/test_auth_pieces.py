@@ -3,8 +3,9 @@ import time
 import jwt
 import pytest
 
-from odooops import errors, scopes, tokens
-from odooops.ratelimit import Limit, retry_after, window
+from odooops import errors
+from odooops.api import scopes, tokens
+from odooops.api.ratelimit import Limit, retry_after, window
 
 SECRET = "a-test-secret-of-at-least-32-bytes-long"
 

@@ -1,6 +1,7 @@
 import pytest
 
-from odooops import envelope, errors
+from odooops import errors
+from odooops.api import envelope
 
 
 def test_every_error_maps_to_the_spec_format():
@@ -8,7 +9,9 @@ def test_every_error_maps_to_the_spec_format():
                if isinstance(c, type) and issubclass(c, errors.OdooOpsError)]
     assert len(classes) >= 10
     for cls in classes:
-        err = cls("boom", retry_after=3) if cls is errors.RateLimited else cls("boom")
+        special = {errors.RateLimited: lambda: cls("boom", retry_after=3),
+                   errors.DeploymentFailed: lambda: cls("migrate", "boom", "log")}
+        err = special.get(cls, lambda: cls("boom"))()
         body = err.to_dict()
         assert set(body) == {"error", "message", "details", "remediation", "docs"}
         assert body["error"] == cls.code and body["docs"].endswith(cls.code)

@@ -2,7 +2,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from odooops import errors, lifecycle, remotes, timeparse, validation
+from odooops import errors, lifecycle, remotes
+from odooops.api import timeparse, validation
 from odooops.settings import Settings
 
 SCHEMA = {"type": "object", "additionalProperties": False, "required": ["name"],

@@ -2,7 +2,7 @@ from dataclasses import dataclass, field
 
 from openapi_spec_validator import validate
 
-from odooops import openapi
+from odooops.api import openapi
 
 
 @dataclass

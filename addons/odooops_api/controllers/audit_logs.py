@@ -1,9 +1,10 @@
 from odoo import http
 
-from odooops import timeparse
+from odooops.api import timeparse
 
 from . import serializers
-from .framework import PAGE_QUERY, api_route, paginated
+from .routing import api_route, paginated
+from .spec import PAGE_QUERY
 
 AUDIT_QUERY = {
     "user": "Login of the acting user",

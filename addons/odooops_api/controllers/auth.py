@@ -2,9 +2,12 @@ from odoo import SUPERUSER_ID, http
 from odoo.exceptions import AccessDenied
 from odoo.http import request
 
-from odooops import errors, scopes, tokens
+from odooops import errors, settings
+from odooops.api import scopes, tokens
 
-from .framework import AUTHENTICATED, SETTINGS, Principal, Result, api_route, authenticate, jwt_secret, roles_of
+from .authentication import authenticate, jwt_secret, roles_of
+from .routing import api_route
+from .spec import AUTHENTICATED, Principal, Result
 
 TOKEN_BODY = {
     "type": "object",
@@ -44,11 +47,11 @@ class AuthController(http.Controller):
         call.principal = principal
         granted = scopes.narrow(call.body.get("scopes"), principal.scopes)
         issued = tokens.issue(jwt_secret(request.env(user=SUPERUSER_ID)), uid=principal.uid,
-                              login=principal.login, scopes=granted, ttl=SETTINGS.jwt_ttl)
+                              login=principal.login, scopes=granted, ttl=settings.current().jwt_ttl)
         call.audit_target = f"user:{principal.login}"
         call.audit_details = {"via": principal.kind, "scopes": sorted(granted), "jti": issued["claims"]["jti"]}
         return Result({"token": issued["token"], "token_type": "Bearer",
-                       "expires_at": issued["claims"]["exp"], "expires_in": SETTINGS.jwt_ttl,
+                       "expires_at": issued["claims"]["exp"], "expires_in": settings.current().jwt_ttl,
                        "scopes": sorted(granted)}, status=201)
 
     @api_route("/me", "GET", summary="Who the token belongs to, its roles and scopes",

@@ -4,8 +4,9 @@ from odoo.http import request
 from odooops import errors
 
 from . import serializers
-from .framework import PAGE_QUERY, Result, api_route, paginated
 from .lookup import by_ref
+from .routing import api_route, paginated
+from .spec import PAGE_QUERY, Result
 
 SHA_OR_REF = {"type": "string", "minLength": 1, "maxLength": 250, "pattern": "^[A-Za-z0-9._/-]+$"}
 
@@ -45,7 +46,7 @@ def queue(call, env, **vals):
     busy_check(env)
     dep = request.env["odooops.deployment"].sudo().create(
         {"environment_id": env.id, "requested_by_id": request.env.uid, **vals})
-    dep.enqueue()
+    dep._enqueue()
     call.audit_target = f"environment:{env.project_id.slug}/{env.slug}"
     call.audit_details = {"deployment": dep.id, "kind": dep.kind, "ref": vals.get("ref")}
     return dep

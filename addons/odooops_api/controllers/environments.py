@@ -3,14 +3,14 @@ import time
 from odoo import http
 from odoo.http import request
 
-from odooops import errors, lifecycle
+from odooops import errors, lifecycle, settings
 from odooops.pipeline import Pipeline
-from odooops.settings import Settings
 
 from . import serializers
 from .deployments import busy_check, environment_of, queue
-from .framework import PAGE_QUERY, Result, api_route, paginated
 from .lookup import by_ref
+from .routing import api_route, paginated
+from .spec import PAGE_QUERY, Result
 
 LIST_QUERY = {
     "tier": "dev | staging | production | preview",
@@ -133,9 +133,9 @@ class EnvironmentLifecycleController(http.Controller):
         if env.state == "destroyed":
             return Result({"environment": serializers.environment(env), "removed": None, "already_destroyed": True})
         busy_check(env)
-        env.transition("destroying")
+        env._transition("destroying")
         report = Pipeline(env._data_plane(), env._plan()).destroy(keep_database=keep)
-        env.transition("destroyed")
+        env._transition("destroyed")
         call.audit_details = {"report": report, "keep_database": keep}
         return Result({"environment": serializers.environment(env), "removed": report, "already_destroyed": False})
 
@@ -144,9 +144,9 @@ class EnvironmentLifecycleController(http.Controller):
                scope="secrets:read", action="environment.credentials.read", audit=True, tag="environments")
     def credentials(self, call, ref):
         env = environment_of(ref)
-        settings = Settings.from_env()
+        config = settings.current()
         call.audit_target = f"environment:{env.project_id.slug}/{env.slug}"
-        return Result({"host": settings.pg_host, "port": settings.pg_port, "database": env.database_name,
+        return Result({"host": config.pg_host, "port": config.pg_port, "database": env.database_name,
                        "user": env.db_role, "password": env._db_password()})
 
     @api_route("/environments/{ref}/logs", "GET", summary="Container logs; follow=true streams them",

@@ -2,7 +2,8 @@ import odoo
 from odoo import http
 from odoo.http import request
 
-from .framework import Result, api_route
+from .routing import api_route
+from .spec import Result
 
 
 class HealthController(http.Controller):

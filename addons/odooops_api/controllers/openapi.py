@@ -3,9 +3,12 @@ import re
 from odoo import http
 from odoo.http import request
 
-from odooops import errors, openapi
+from odooops import errors
+from odooops.api import openapi
 
-from .framework import API_PREFIX, ROUTES, Result, RouteSpec, api_route, serve
+from .request_pipeline import serve
+from .routing import ROUTES, api_route
+from .spec import API_PREFIX, Result, RouteSpec
 
 
 def _matches(template, path):

@@ -4,8 +4,9 @@ from odoo.http import request
 from odooops.errors import ValidationFailed
 
 from . import serializers
-from .framework import PAGE_QUERY, Result, api_route, paginated
 from .lookup import by_ref
+from .routing import api_route, paginated
+from .spec import PAGE_QUERY, Result
 
 PROJECT_BODY = {
     "type": "object",

@@ -1,7 +1,6 @@
 """Records → API representations (one function per resource)."""
-from odooops.envelope import utc_timestamp
-
-from .framework import SETTINGS
+from odooops import settings
+from odooops.api.envelope import utc_timestamp
 
 
 def _ts(value):
@@ -29,7 +28,7 @@ def environment(rec):
         "current_deployment": rec.current_deployment_id.id or None,
         "owner": rec.owner_id.login or None, "host": rec.host_id.name or None,
         "expires_at": _ts(rec.expires_at),
-        "logs_url": f"{SETTINGS.public_url}/api/v1/environments/{rec.id}/logs",
+        "logs_url": f"{settings.current().public_url}/api/v1/environments/{rec.id}/logs",
         "created_at": _ts(rec.create_date), "updated_at": _ts(rec.write_date),
     }
 

@@ -5,7 +5,7 @@ import time
 import psycopg2
 from odoo import api, fields, models, sql_db
 
-from odooops import ratelimit
+from odooops.api import ratelimit
 
 # One statement, one round trip: read the previous window's count, then count this
 # request in the current window only while the sliding-window estimate
@@ -63,7 +63,7 @@ class OdooopsRateCounter(models.Model):
     _bucket_window_uniq = models.UniqueIndex("(bucket, window_start)")
 
     @api.model
-    def hit(self, bucket, limit, now=None, cr=None):
+    def _hit(self, bucket, limit, now=None, cr=None):
         """Count one request if the sliding window allows it.
 
         Returns (allowed, retry_after_seconds, remaining). ``cr`` defaults to the

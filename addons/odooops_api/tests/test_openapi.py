@@ -1,6 +1,6 @@
 import re
 
-from odoo.addons.odooops_api.controllers.framework import API_PREFIX
+from odoo.addons.odooops_api.controllers.spec import API_PREFIX
 from odoo.tests import HttpCase, tagged
 
 

@@ -48,6 +48,6 @@ class OdooopsAuditLog(models.Model):
         raise AccessError(self.env._("Audit log entries cannot be deleted."))
 
     @api.model
-    def record(self, action, **values):
+    def _record(self, action, **values):
         """Append one entry (as superuser: callers are trusted code, not users)."""
         return self.sudo().create({"action": action, **values})

@@ -54,7 +54,7 @@ class OdooopsDeployment(models.Model):
             dep.duration = ((dep.finished_at - dep.started_at).total_seconds()
                             if dep.started_at and dep.finished_at else 0.0)
 
-    def transition(self, new_state):
+    def _transition(self, new_state):
         for dep in self:
             lifecycle.check_deployment_transition(dep.state, new_state)
         vals = {"state": new_state}
@@ -72,7 +72,7 @@ class OdooopsDeployment(models.Model):
                        http_port=self.http_port or None, websocket_port=self.websocket_port or None,
                        snapshot=self.snapshot or None)
 
-    def enqueue(self):
+    def _enqueue(self):
         for dep in self:
             env = dep.environment_id
             dep.with_delay(channel="root.deploy", priority=lifecycle.TIER_PRIORITY[env.tier],
@@ -102,9 +102,9 @@ class OdooopsDeployment(models.Model):
         if self.state != "queued":
             return f"already {self.state}"
         env = self.environment_id
-        self.transition("running")
+        self._transition("running")
         if env.state in ("draft", "failed", "stopped", "running"):
-            env.transition("deploying" if env.state != "draft" else "provisioning")
+            env._transition("deploying" if env.state != "draft" else "provisioning")
         self.env.cr.commit()
         current = env.current_deployment_id._release() if env.current_deployment_id else None
         try:
@@ -120,11 +120,11 @@ class OdooopsDeployment(models.Model):
         self.write({"image": release.image, "sha": release.sha, "checksums": release.checksums,
                     "container": release.container, "http_port": release.http_port,
                     "websocket_port": release.websocket_port, "snapshot": release.snapshot})
-        self.transition("succeeded")
+        self._transition("succeeded")
         if env.state == "provisioning":
-            env.transition("deploying")
+            env._transition("deploying")
         env.write({"current_deployment_id": self.id, "deployed_sha": release.sha, "image": release.image})
-        env.transition("running")
+        env._transition("running")
         return f"{self.kind} of {release.sha[:12]} succeeded"
 
     def _run_pipeline(self, pipeline, current):
@@ -147,7 +147,7 @@ class OdooopsDeployment(models.Model):
         self.env.cr.rollback()
         self.write({"error": message, "step": step,
                     "log": ((self.log or "") + (logs or ""))[-100000:]})
-        self.transition("failed")
+        self._transition("failed")
         env = self.environment_id
         if env.state in ("provisioning", "deploying"):
-            env.transition("running" if env.current_deployment_id else "failed")
+            env._transition("running" if env.current_deployment_id else "failed")

@@ -2,15 +2,13 @@ import secrets
 
 from odoo import api, fields, models
 
-from odooops import lifecycle, quotas, secretbox
+from odooops import lifecycle, quotas, secretbox, settings
 from odooops.dataplane import DataPlane, EnvironmentPlan
 from odooops.naming import branch_slug, database_name, hostname, role_name, validate_branch, validate_domain
-from odooops.settings import Settings
 
 TIER_SELECTION = [("dev", "Development"), ("staging", "Staging"),
                   ("production", "Production"), ("preview", "Preview")]
 STATE_SELECTION = [(s, s.capitalize()) for s in lifecycle.ENVIRONMENT_STATES]
-LIVE_STATES = lifecycle.LIVE_STATES
 
 
 class OdooopsEnvironment(models.Model):
@@ -74,7 +72,7 @@ class OdooopsEnvironment(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         live = self.sudo().search_count([("state", "!=", "destroyed")])
-        quotas.check_count(live + len(vals_list) - 1, Settings.from_env().max_environments)
+        quotas.check_count(live + len(vals_list) - 1, settings.current().max_environments)
         for vals in vals_list:
             project = self.env["odooops.project"].browse(vals["project_id"])
             validate_branch(vals.get("branch"))
@@ -127,14 +125,14 @@ class OdooopsEnvironment(models.Model):
     def _data_plane(self):
         """The data plane, its containers labelled as this control plane's (its database uuid)."""
         owner = self.env["ir.config_parameter"].sudo().get_param("database.uuid") or self.env.cr.dbname
-        return DataPlane.from_settings(Settings.from_env(), owner=owner)
+        return DataPlane.from_settings(settings.current(), owner=owner)
 
     @api.model
     def _taken_ports(self):
         live = self.sudo().search([("state", "!=", "destroyed")]).current_deployment_id
         return set(live.mapped("http_port")) | set(live.mapped("websocket_port"))
 
-    def transition(self, new_state):
+    def _transition(self, new_state):
         """Move to ``new_state`` if the state machine allows it (else Conflict)."""
         for env in self:
             lifecycle.check_environment_transition(env.state, new_state)

@@ -1,8 +1,8 @@
 from odoo import api, fields, models
 
+from odooops import settings
 from odooops.naming import slugify, validate_domain
 from odooops.remotes import validate_git_remote
-from odooops.settings import Settings
 
 
 class OdooopsProject(models.Model):
@@ -15,9 +15,9 @@ class OdooopsProject(models.Model):
     slug = fields.Char(required=True, readonly=True, index=True)
     git_remote = fields.Char(required=True, tracking=True)
     default_branch = fields.Char(required=True, default="main", tracking=True)
-    base_image = fields.Char(required=True, default=lambda self: Settings.from_env().base_image, tracking=True,
+    base_image = fields.Char(required=True, default=lambda self: settings.current().base_image, tracking=True,
                              help="Pinned Odoo 19 base image every build of this project starts FROM.")
-    domain = fields.Char(required=True, default=lambda self: Settings.from_env().domain, tracking=True,
+    domain = fields.Char(required=True, default=lambda self: settings.current().domain, tracking=True,
                          help="Environments answer at <slug>.<domain>.")
     test_command = fields.Char(tracking=True, help="Run in every new image before it is deployed; "
                                "a non-zero exit fails the deployment. Example: odoo-bin … --test-tags /my_module")

@@ -65,11 +65,11 @@ class OdooopsReconciler(models.AbstractModel):
         timings = dep.step_timings or {}
         if "switch" in timings and dep.container and dep.http_port:
             # The new release already served: keep it (only the bookkeeping was lost).
-            dep.transition("succeeded")
+            dep._transition("succeeded")
             if env.state != "deploying":
-                env.transition("deploying")
+                env._transition("deploying")
             env.write({"current_deployment_id": dep.id, "deployed_sha": dep.sha, "image": dep.image})
-            env.transition("running")
+            env._transition("running")
             return {"deployment": dep.id, "outcome": "completed"}
         # Its one-off containers (migrate, test) may still run: stop them before the restore.
         for container in plane.docker.containers(**{"odooops.deployment": str(dep.id), "odooops.owner": plane.owner,
@@ -79,7 +79,7 @@ class OdooopsReconciler(models.AbstractModel):
             postgres.restore_snapshot(plane.pg, dep.snapshot, env.database_name, env.db_role)
         dep.write({"error": f"interrupted during '{dep.step}': the control plane stopped; "
                             "the previous release and its database were restored"})
-        dep.transition("failed")
+        dep._transition("failed")
         if env.state in ("provisioning", "deploying"):
-            env.transition("running" if env.current_deployment_id else "failed")
+            env._transition("running" if env.current_deployment_id else "failed")
         return {"deployment": dep.id, "outcome": "rolled back"}

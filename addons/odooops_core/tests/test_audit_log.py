@@ -9,7 +9,7 @@ class TestAuditLog(TransactionCase):
 
     def setUp(self):
         super().setUp()
-        self.entry = self.env["odooops.audit.log"].record(
+        self.entry = self.env["odooops.audit.log"]._record(
             "project.create", login="admin", target="project:acme", ip="127.0.0.1", request_id="req-1",
             status_code=201, details={"id": 1})
 

@@ -43,22 +43,22 @@ class TestEnvironment(OdooopsCase):
 
     def test_state_machine(self):
         env = self.make_env("feature/sm")
-        env.transition("provisioning")
-        env.transition("deploying")
-        env.transition("running")
+        env._transition("provisioning")
+        env._transition("deploying")
+        env._transition("running")
         with self.assertRaises(Conflict):
-            env.transition("provisioning")
-        env.transition("destroying")
-        env.transition("destroyed")
+            env._transition("provisioning")
+        env._transition("destroying")
+        env._transition("destroyed")
         with self.assertRaises(Conflict):
-            env.transition("running")
+            env._transition("running")
 
     def test_state_and_owner_changes_are_tracked_in_the_chatter(self):
         env = self.make_env("feature/tracked")
         # Changes made in the creating transaction are not tracked: end it first.
         self.env.flush_all()
         self.env.cr.precommit.run()
-        env.transition("provisioning")
+        env._transition("provisioning")
         env.write({"owner_id": self.env.ref("base.user_admin").id, "deployed_sha": "abc1234"})
         self.env.flush_all()
         self.env.cr.precommit.run()
@@ -74,11 +74,11 @@ class TestEnvironment(OdooopsCase):
             Deployment.create({"environment_id": env.id, "sha": "not-a-sha"})
         dep = Deployment.create({"environment_id": env.id, "sha": "0123abc"})
         self.assertEqual(dep.state, "queued")
-        dep.transition("running")
-        dep.transition("succeeded")
+        dep._transition("running")
+        dep._transition("succeeded")
         self.assertTrue(dep.started_at and dep.finished_at)
         with self.assertRaises(Conflict):
-            dep.transition("running")
+            dep._transition("running")
 
     def test_project_inputs_are_validated(self):
         Project = self.env["odooops.project"]

@@ -1,7 +1,7 @@
 """RBAC: the API's scopes and the roles (Odoo groups) that grant them."""
 from __future__ import annotations
 
-from .errors import Forbidden, ValidationFailed
+from ..errors import Forbidden, ValidationFailed
 
 READ_SCOPES = frozenset({
     "projects:read", "environments:read", "deployments:read", "backups:read", "hosts:read",

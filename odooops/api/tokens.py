@@ -6,7 +6,7 @@ import time
 
 import jwt
 
-from .errors import TokenExpired, Unauthenticated
+from ..errors import TokenExpired, Unauthenticated
 
 ISSUER = "odooops"
 ALGORITHM = "HS256"

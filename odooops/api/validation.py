@@ -5,7 +5,7 @@ import json
 
 from jsonschema import Draft202012Validator
 
-from .errors import BadRequest, ValidationFailed
+from ..errors import BadRequest, ValidationFailed
 
 
 def parse_json_object(raw: bytes) -> dict:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from . import __version__
+from .. import __version__
 from .scopes import ALL_SCOPES
 
 ERROR_SCHEMA = {

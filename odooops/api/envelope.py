@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timezone
 
-from .errors import ValidationFailed
+from ..errors import ValidationFailed
 
 MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 50

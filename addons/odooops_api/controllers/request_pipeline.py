@@ -1,0 +1,108 @@
+"""One pipeline for every /api/v1 request: request id → authentication → rate limit →
+scope → query and body validation → handler → JSON envelope. Errors become the
+spec's error format, never a traceback; mutating calls and auth failures are audited."""
+import logging
+import time
+
+import psycopg2
+from odoo.exceptions import AccessDenied, AccessError, MissingError, UserError, ValidationError
+from odoo.http import Response, request
+from werkzeug.exceptions import HTTPException
+
+from odooops import errors, settings
+from odooops.api import envelope, scopes, validation
+from odooops.api.ratelimit import Limit
+
+from .audit import audit
+from .authentication import authenticate, client_ip, rate_limit
+from .spec import AUTHENTICATED, MUTATING, Call
+
+_logger = logging.getLogger(__name__)
+
+
+def serve(spec, handler):
+    request_id = envelope.new_request_id()
+    started = time.monotonic()
+    principal = None
+    call = None
+    headers = {"X-Request-Id": request_id, "Cache-Control": "no-store"}
+    timings = {}
+    try:
+        principal = authenticate() if spec.scope else None
+        timings["auth"] = time.monotonic()
+        if principal:
+            headers.update(rate_limit(principal.bucket, principal.limit))
+            timings["ratelimit"] = time.monotonic()
+            request.update_env(user=principal.uid)
+            if spec.scope != AUTHENTICATED:
+                scopes.require(spec.scope, principal.scopes)
+        call = Call(principal, parse_body(spec), parse_query(spec), request_id)
+        result = handler(call)
+        if result.stream is not None:
+            return Response(result.stream, status=200, content_type="text/plain; charset=utf-8",
+                            headers=list(headers.items()), direct_passthrough=True)
+        status = result.status
+        headers.update(result.headers)
+        body = result.data if result.raw else envelope.success(result.data, request_id, **result.meta)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes an error envelope
+        error = as_api_error(exc, request_id)
+        request.env.cr.rollback()
+        status = error.http_status
+        if isinstance(error, errors.RateLimited):
+            headers["Retry-After"] = str(error.retry_after)
+        if isinstance(error, errors.MethodNotAllowed):
+            headers["Allow"] = ", ".join(error.details.get("allowed", ()))
+        if status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="odooops"'
+            # Unauthenticated callers are limited per IP, which also caps audit noise.
+            try:
+                rate_limit(f"ip:{client_ip()}", Limit(settings.current().rate_limit_user))
+            except errors.RateLimited as limited:
+                error, status = limited, limited.http_status
+                headers["Retry-After"] = str(limited.retry_after)
+        body = envelope.failure([error], request_id)
+    if spec.method in MUTATING or spec.audit or status in (401, 403):
+        audit(spec, principal, call, status, body, request_id)
+    timings["app"] = time.monotonic()
+    # Server-Timing: where the time of this request went (seconds since the start, in ms).
+    headers["Server-Timing"] = ", ".join(f"{name};dur={(at - started) * 1000:.1f}" for name, at in timings.items())
+    return request.make_json_response(body, headers=list(headers.items()), status=status)
+
+
+def as_api_error(exc, request_id):
+    if isinstance(exc, errors.OdooOpsError):
+        return exc
+    if isinstance(exc, (AccessError, AccessDenied)):
+        return errors.Forbidden(str(exc.args[0]) if exc.args else "access denied")
+    if isinstance(exc, MissingError):
+        return errors.NotFound(str(exc.args[0]) if exc.args else "record not found")
+    if isinstance(exc, (ValidationError, UserError)):
+        return errors.ValidationFailed(str(exc.args[0]) if exc.args else "invalid request")
+    if isinstance(exc, psycopg2.errors.UniqueViolation):
+        return errors.Conflict("a resource with the same unique values already exists",
+                               details={"constraint": exc.diag.constraint_name})
+    if isinstance(exc, HTTPException) and exc.code and exc.code < 500:
+        return errors.OdooOpsError(exc.description or exc.name, code=exc.name.upper().replace(" ", "_"))
+    _logger.exception("unhandled error in %s %s [%s]", request.httprequest.method,
+                      request.httprequest.path, request_id)
+    return errors.OdooOpsError("internal error; the request id identifies it in the server log",
+                               details={"request_id": request_id})
+
+
+def parse_body(spec):
+    if spec.body is None:
+        return {}
+    content_type = request.httprequest.mimetype
+    if request.httprequest.content_length and content_type != "application/json":
+        raise errors.BadRequest(f"expected Content-Type: application/json, got {content_type or 'none'!r}")
+    return validation.validate(spec.body, validation.parse_json_object(request.httprequest.get_data()))
+
+
+def parse_query(spec):
+    args = request.httprequest.args
+    allowed = set(spec.query)
+    unknown = sorted(set(args) - allowed)
+    if unknown:
+        raise errors.ValidationFailed(f"unknown query parameter(s): {', '.join(unknown)}",
+                                      details={"unknown": unknown, "allowed": sorted(allowed)})
+    return {name: args.get(name) for name in args}
