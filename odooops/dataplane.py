@@ -1,14 +1,38 @@
 """The data plane one control plane drives, and what the engine knows of one
-environment and of one release (what a deployment put in place)."""
+environment and of one release (what a deployment put in place).
+
+Every host-level resource of an environment (nginx site and upstreams, containers,
+database, role, filestore, snapshots) is named from its ``key``: the environment's
+database name, which is unique across projects. A slug is unique only inside its
+project. Docker labels, lock keys and the port range are defined here, once.
+"""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .drivers import postgres
 from .errors import ValidationFailed
 from .proxy.nginx import Nginx
-from .runtime.docker import DockerRuntime
+from .runtime.docker import BuildOptions, DockerRuntime
+
+LABEL = "odooops"                       # prefix of every Docker label we set
+PORT_RANGE = (20000, 29998)             # host ports of environments: (http, websocket) pairs
+PORTS_LOCK = "odooops ports"            # held from choosing a port pair until it is bound
+
+
+def labels(*, environment: str, project: str, owner: str, deployment=None) -> dict:
+    """Docker labels of an environment's containers; ``owner`` is the control plane."""
+    found = {f"{LABEL}.environment": environment, f"{LABEL}.project": project, f"{LABEL}.owner": owner}
+    if deployment is not None:
+        found[f"{LABEL}.deployment"] = str(deployment)
+    return found
+
+
+def environment_lock(label: str) -> str:
+    """The advisory lock one operation on an environment holds (``project/slug``)."""
+    return f"environment {label}"
 
 
 @dataclass
@@ -17,9 +41,10 @@ class DataPlane:
     pg: postgres.Server          # admin role: CREATEDB, CREATEROLE
     nginx: Nginx
     filestore_root: Path
-    odoo_path: Path              # Odoo 19 CE source, mounted read-only into containers
+    odoo_path: Path              # Odoo 19 CE source, pinned per release under odoo_store
     git_cache: Path
-    port_range: tuple = (20000, 29998)
+    odoo_store: Path | None = None   # pinned Odoo source trees, one per revision
+    port_range: tuple = PORT_RANGE
     health_timeout: float = 180.0
     owner: str = "odooops"       # labels this control plane's containers: its reconciler touches no other
 
@@ -30,12 +55,17 @@ class DataPlane:
             raise ValidationFailed("no Odoo source for environments: set ODOOOPS_ODOO_PATH",
                                    remediation="Point ODOOOPS_ODOO_PATH at an Odoo 19 CE checkout (scripts/up does).")
         return cls(
-            docker=DockerRuntime(settings.docker_url or None),
+            docker=DockerRuntime(settings.docker_url or None, options=BuildOptions.from_settings(settings)),
             pg=postgres.Server(settings.pg_host, settings.pg_port, settings.pg_user, settings.pg_password),
             nginx=Nginx(sites_dir=state / "nginx-sites", main_conf=Path(settings.nginx_conf) if settings.nginx_conf else None,
                         listen=settings.nginx_listen, pid_file=Path(settings.nginx_pid)),
             filestore_root=state / "filestore", odoo_path=Path(settings.odoo_path), git_cache=state / "git",
-            port_range=(settings.port_first, settings.port_last), owner=owner)
+            odoo_store=state / "odoo", port_range=(settings.port_first, settings.port_last), owner=owner)
+
+    @property
+    def owner_tag(self) -> str:
+        """A short, name-safe form of the owner, for container names shared on one Docker host."""
+        return hashlib.sha256(self.owner.encode()).hexdigest()[:8]
 
 
 @dataclass(frozen=True)
@@ -49,10 +79,18 @@ class EnvironmentPlan:
     workers: int = 2
     cpu: float = 1.0
     memory_mb: int = 2048
+    admin_password: str = ""     # the environment's own Odoo admin password (never 'admin')
+    master_password: str = ""    # its Odoo master password (database manager)
+    login_secret: str = ""       # signs one-time login links into it
 
     @property
     def label(self) -> str:
         return f"{self.project}/{self.slug}"
+
+    @property
+    def key(self) -> str:
+        """Names every host-level resource of this environment, unique across projects."""
+        return self.database
 
 
 @dataclass
@@ -64,4 +102,5 @@ class Release:
     container: str | None = None
     http_port: int | None = None
     websocket_port: int | None = None
-    snapshot: str | None = None  # the database as it was before this release migrated it
+    snapshot: str | None = None  # the database as it was before this release changed it
+    odoo_revision: str | None = None  # the pinned Odoo source this release runs

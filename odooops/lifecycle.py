@@ -23,7 +23,7 @@ ENVIRONMENT_TRANSITIONS = {
     "destroyed": set(),
 }
 
-DEPLOYMENT_KINDS = ("deploy", "rollback", "promote", "redeploy")
+DEPLOYMENT_KINDS = ("deploy", "rollback", "promote", "redeploy", "destroy")
 DEPLOYMENT_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
 DEPLOYMENT_TRANSITIONS = {
     "queued": {"running", "cancelled", "failed"},

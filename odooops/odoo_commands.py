@@ -12,6 +12,8 @@ from dataclasses import dataclass
 ODOO_MOUNT = "/opt/odoo"
 ADDONS_DIR = "/mnt/extra-addons"
 DATA_DIR = "/var/lib/odoo"
+PROBE_MOUNT = "/opt/odooops/addons"      # odooops_probe: loaded server-wide, never installed
+SERVER_WIDE = "base,rpc,web,odooops_probe"
 
 
 @dataclass(frozen=True)
@@ -27,9 +29,9 @@ class Target:
                 "PGPASSWORD": self.db_password, "PGDATABASE": self.database}
 
 
-def _base(target: Target) -> list[str]:
+def _base(target: Target, extra_addons: str = "") -> list[str]:
     return ["python3", f"{ODOO_MOUNT}/odoo-bin",
-            "--addons-path", f"{ODOO_MOUNT}/addons,{ODOO_MOUNT}/odoo/addons,{ADDONS_DIR}",
+            "--addons-path", f"{ODOO_MOUNT}/addons,{ODOO_MOUNT}/odoo/addons,{ADDONS_DIR}{extra_addons}",
             "--data-dir", DATA_DIR, "-d", target.database, "--db-filter", f"^{target.database}$",
             "--no-database-list"]
 
@@ -43,13 +45,20 @@ def migrate(target: Target, install=(), update=()) -> list[str]:
     return cmd
 
 
-def serve(target: Target, *, http_port: int, websocket_port: int, workers: int, memory_mb: int) -> list[str]:
+def serve(target: Target, *, http_port: int, websocket_port: int, workers: int, memory_mb: int,
+          config: bool = False) -> list[str]:
+    """Serve the environment; with ``config``, also read the environment's own
+    configuration file (its master password) from its data dir."""
     # Per-worker memory limits follow the container's: soft at 80 %, hard at 95 % of
     # what one worker may have, so Odoo recycles a worker before the kernel kills it.
     per_worker = max(1, workers)
     soft = int(memory_mb * 0.80 / per_worker) * 1024 * 1024
     hard = int(memory_mb * 0.95 / per_worker) * 1024 * 1024
-    return _base(target) + [
-        "--http-interface", "127.0.0.1", "--http-port", str(http_port), "--gevent-port", str(websocket_port),
-        "--workers", str(workers), "--max-cron-threads", "1" if workers else "2", "--proxy-mode",
+    cmd = _base(target, "," + PROBE_MOUNT)
+    if config:
+        cmd[2:2] = ["-c", f"{DATA_DIR}/odoo.conf"]          # right after odoo-bin
+    return cmd + [
+        "--load", SERVER_WIDE, "--http-interface", "127.0.0.1", "--http-port", str(http_port),
+        "--gevent-port", str(websocket_port), "--workers", str(workers),
+        "--max-cron-threads", "1" if workers else "2", "--proxy-mode",
         "--limit-memory-soft", str(soft), "--limit-memory-hard", str(hard)]

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .dataplane import DataPlane
+from .dataplane import LABEL, DataPlane
 from .drivers import postgres
 from .proxy.nginx import Route
-from .runtime.docker import LABEL
 
 
 @dataclass(frozen=True)
 class Desired:
     """A live environment as the records describe it."""
     label: str                      # project/slug
-    slug: str
+    key: str                        # names its host-level resources (its nginx site)
     database: str
     container: str | None           # the current release's container
     route: Route | None
@@ -45,7 +44,7 @@ def observe(plane: DataPlane) -> Observed:
     seen = Observed()
     for container in plane.docker.containers(**{f"{LABEL}.owner": plane.owner}):
         seen.containers[container.name] = (container.labels.get(f"{LABEL}.environment"), container.status)
-    seen.sites = set(plane.nginx.slugs())
+    seen.sites = set(plane.nginx.keys())
     seen.databases = set(postgres.list_databases(plane.pg, ""))
     return seen
 
@@ -53,7 +52,7 @@ def observe(plane: DataPlane) -> Observed:
 def plan(desired: list[Desired], seen: Observed, known_databases: set) -> list[Action]:
     actions = []
     by_label = {d.label: d for d in desired}
-    wanted_sites = {d.slug for d in desired if d.route}
+    wanted_sites = {d.key for d in desired if d.route}
     for name, (label, status) in sorted(seen.containers.items()):
         env = by_label.get(label)
         if env is None:
@@ -68,10 +67,10 @@ def plan(desired: list[Desired], seen: Observed, known_databases: set) -> list[A
         if env.container and env.container not in seen.containers and not env.busy:
             actions.append(Action("flag", env.label, f"its container {env.container} is gone: redeploy it"))
         if env.route and not env.busy:
-            actions.append(Action("apply_route", env.slug, "route as recorded (rewritten only if it differs)",
+            actions.append(Action("apply_route", env.key, "route as recorded (rewritten only if it differs)",
                                   route=env.route))
-    for slug in sorted(seen.sites - wanted_sites):
-        actions.append(Action("remove_route", slug, "no live environment serves it"))
+    for key in sorted(seen.sites - wanted_sites):
+        actions.append(Action("remove_route", key, "no live environment serves it"))
     live_databases = {d.database for d in desired}
     for name in sorted(seen.databases & known_databases - live_databases):
         actions.append(Action("flag", name, "database of a destroyed or unknown environment: drop it by hand if unwanted"))

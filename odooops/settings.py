@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass, fields
+from pathlib import Path
 
 from .errors import ValidationFailed
 from .naming import validate_domain
@@ -13,11 +14,14 @@ from .naming import validate_domain
 class Settings:
     domain: str = "localhost"                # environments answer at <slug>.<domain>
     public_url: str = "http://127.0.0.1:8069"  # where the control plane's API is reached
+    environment_url: str = "http://{host}"   # how users reach an environment: scheme, {host}, proxy port
+    stream_url: str = ""                     # where log streams are served; empty: same host, Odoo's gevent port
     jwt_ttl: int = 12 * 3600
     rate_limit_user: int = 100              # requests per minute per user (JWT)
     rate_limit_key: int = 1000              # requests per minute per API key
     # the data plane
     state_dir: str = "/var/lib/odooops/dataplane"   # filestores, git mirrors, nginx sites
+    secrets_dir: str = ""                    # the sealing key (0600); empty: <state_dir>/secrets
     odoo_path: str = ""                      # Odoo 19 CE source mounted into environments (ODOOOPS_ODOO_PATH)
     base_image: str = "odoo:19"              # default base image of new projects
     docker_url: str = ""                     # empty: the local Docker socket
@@ -31,6 +35,12 @@ class Settings:
     max_environments: int = 100             # live environments, all projects (the spec's scale target)
     port_first: int = 20000
     port_last: int = 29998
+    # image builds: where pip finds the packages of a project's requirements.txt
+    pip_index_url: str = ""                 # replaces PyPI (e.g. a devpi or Nexus proxy)
+    pip_extra_index_urls: str = ""          # more indexes, space separated
+    pip_trusted_hosts: str = ""             # hosts pip may use without valid TLS, space separated
+    wheelhouse: str = ""                    # host directory of wheels (pip --find-links; alone: --no-index)
+    build_network: str = "host"             # Docker network mode of the build containers
 
     @classmethod
     def from_env(cls, environ=None) -> "Settings":
@@ -51,7 +61,17 @@ class Settings:
                 values[f.name] = raw
         settings = cls(**values)
         validate_domain(settings.domain)
+        if "{host}" not in settings.environment_url:
+            raise ValidationFailed(f"ODOOOPS_ENVIRONMENT_URL must contain {{host}}, got {settings.environment_url!r}",
+                                   remediation="For example http://{host}:8080 or https://{host}.")
         return settings
+
+    @property
+    def sealing_key_file(self) -> Path:
+        return Path(self.secrets_dir or Path(self.state_dir) / "secrets") / "sealing.key"
+
+    def environment_address(self, host: str) -> str:
+        return self.environment_url.replace("{host}", host)
 
 
 @functools.lru_cache(maxsize=1)

@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import uuid
 from pathlib import Path
 
@@ -24,23 +23,19 @@ TEMPLATE_ROLE = "odooops_template"
 PREFIX = "odooops_tpl_"
 
 
-def odoo_revision(odoo_path) -> str:
-    """The Odoo source's git commit, or a digest of its release and base manifest."""
-    path = Path(odoo_path)
-    if (path / ".git").exists():
-        result = subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True)
-        if result.returncode == 0:
-            return result.stdout.strip()
-    digest = hashlib.sha256()
-    for rel in ("odoo/release.py", "odoo/addons/base/__manifest__.py"):
-        file = path / rel
-        digest.update(file.read_bytes() if file.exists() else rel.encode())
-    return digest.hexdigest()
+def name(project: str, odoo_revision: str, base_image: str, checksums: dict) -> str:
+    """The template of one project's fresh install of that code on that Odoo and base image.
 
-
-def name(odoo_path, base_image: str, checksums: dict) -> str:
-    key = json.dumps({"odoo": odoo_revision(odoo_path), "base": base_image, "modules": checksums}, sort_keys=True)
+    Keyed by project too: a template carries a fresh install's files and secrets, and
+    one project's data plane objects never serve another's."""
+    key = json.dumps({"project": project, "odoo": odoo_revision, "base": base_image, "modules": checksums},
+                     sort_keys=True)
     return PREFIX + hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+def _lock(pg: postgres.Server, template: str):
+    # Two first installs of the same code at once: one saves, the other waits and reuses.
+    return postgres.advisory_lock(pg, f"template {template}", wait=True)
 
 
 def filestore_dir(filestore_root, database: str) -> Path:
@@ -64,6 +59,11 @@ def _reassign(pg: postgres.Server, database: str, old: str, new: str) -> None:
 
 def save(pg: postgres.Server, filestore_root, template: str, database: str, role: str) -> bool:
     """Keep a copy of a freshly installed ``database`` as ``template``. False if one exists."""
+    with _lock(pg, template):
+        return _save(pg, filestore_root, template, database, role)
+
+
+def _save(pg, filestore_root, template, database, role) -> bool:
     if postgres.database_exists(pg, template):
         return False
     _ensure_template_role(pg)
@@ -82,6 +82,11 @@ def save(pg: postgres.Server, filestore_root, template: str, database: str, role
 
 def clone(pg: postgres.Server, filestore_root, template: str, database: str, role: str) -> bool:
     """Make ``database`` a copy of ``template`` for ``role``. False when there is no such template."""
+    with _lock(pg, template):
+        return _clone(pg, filestore_root, template, database, role)
+
+
+def _clone(pg, filestore_root, template, database, role) -> bool:
     if not postgres.database_exists(pg, template):
         return False
     if not template_filestore(filestore_root, template).exists():

@@ -13,6 +13,7 @@ ODOO_PATH=${ODOO_PATH:-$ODOOOPS_HOME/odoo-19.0}
 ODOO_GIT_URL=${ODOO_GIT_URL:-https://github.com/odoo/odoo.git}
 VENV=${ODOOOPS_VENV:-$ODOOOPS_HOME/venv}
 PY=$VENV/bin/python
+TOOLS_VENV=${ODOOOPS_TOOLS_VENV:-$ODOOOPS_HOME/tools-venv}   # test tools that clash with Odoo's pins
 PGDATA=${ODOOOPS_PGDATA:-$ODOOOPS_HOME/pg/data}
 PGRUN=$ODOOOPS_HOME/pg/run
 PGPORT=${ODOOOPS_PG_PORT:-5433}
@@ -22,7 +23,9 @@ SECRETS=$ODOOOPS_HOME/secrets
 HTTP_PORT=${ODOOOPS_HTTP_PORT:-8069}
 GEVENT_PORT=${ODOOOPS_GEVENT_PORT:-8072}
 CP_DB=${ODOOOPS_DB:-odooops}
-export ODOOOPS_HOME ODOO_PATH PGHOST PGPORT PGUSER
+# queue_job's channels, for every Odoo that serves a control plane (scripts/up and the tests).
+ODOO_QUEUE_JOB_CHANNELS=${ODOO_QUEUE_JOB_CHANNELS:-root:4,root.deploy:2}
+export ODOOOPS_HOME ODOO_PATH PGHOST PGPORT PGUSER ODOO_QUEUE_JOB_CHANNELS
 
 say()  { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 warn() { printf '\033[33m!!! %s\033[0m\n' "$*" >&2; }
@@ -66,6 +69,7 @@ http_ok() { "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.arg
 export_harness_env() {
   export_pgpassword
   export ODOOOPS_TEST_PYTHON=$PY
+  export ODOOOPS_TEST_SCHEMATHESIS=${ODOOOPS_TEST_SCHEMATHESIS:-$TOOLS_VENV/bin/st}
   if odoo_found; then
     export ODOOOPS_TEST_ODOO_PATH=$ODOO_PATH ODOOOPS_TEST_ADDONS_PATH=$(addons_path)
   fi

@@ -73,6 +73,7 @@ def data_plane_env(odoo_settings, runtime_image, tmp_path_factory):
         "ODOOOPS_PG_PASSWORD": pg["password"], "ODOOOPS_NGINX_CONF": str(nginx.conf),
         "ODOOOPS_NGINX_PID": str(nginx.pid_file), "ODOOOPS_NGINX_LISTEN": nginx.listen,
         "ODOOOPS_BASE_IMAGE": runtime_image, "ODOOOPS_DOMAIN": "test.example.com",
+        "ODOOOPS_ENVIRONMENT_URL": f"http://{{host}}:{nginx.port}",
     }
     nginx.stop()
 
@@ -82,6 +83,7 @@ def control_plane(odoo_settings, data_plane_env):
     """A live control plane with users of every role, their API keys and a few environments."""
     cp = ControlPlane(odoo_settings, f"odooops_test_api_{os.getpid()}", extra_env=data_plane_env)
     cp.proxy_port = int(data_plane_env["ODOOOPS_NGINX_LISTEN"].rsplit(":", 1)[1])
+    cp.domain = data_plane_env["ODOOOPS_DOMAIN"]
     try:
         cp.install()
         out = cp.shell(SEED)

@@ -1,6 +1,6 @@
 {
     "name": "OdooOps Core",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "summary": "OdooOps control plane: projects, environments, deployments, backups, hosts, audit log",
     "category": "OdooOps",
     "author": "OdooOps",
@@ -20,7 +20,9 @@
         "views/host_views.xml",
         "views/audit_log_views.xml",
         "views/menus.xml",
+        "data/user_home.xml",
     ],
+    "post_init_hook": "_post_init_hook",
     "application": True,
     "installable": True,
 }

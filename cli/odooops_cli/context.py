@@ -1,4 +1,4 @@
-"""Shared command plumbing: the client from the global options, and --json."""
+"""Shared command plumbing: the client from the global options, and the common options."""
 import functools
 
 import click
@@ -17,6 +17,20 @@ def json_option(func):
     return wrapper
 
 
+def project_option(func=None, *, help="Project of the environment (needed when its slug or branch is in several)."):
+    """--project SLUG: which project an environment slug or branch belongs to, when several have it."""
+    option = click.option("--project", "-p", metavar="SLUG", help=help)
+    return option(func) if func else option
+
+
+def wide_option(func):
+    return click.option("--wide", "-w", is_flag=True, help="Show more columns.")(func)
+
+
+def wait_option(what):
+    return click.option("--wait", is_flag=True, help=f"Follow the {what} step by step until it ends.")
+
+
 def client() -> Client:
     root = click.get_current_context().find_root().obj
     cfg = config_mod.load()
@@ -27,8 +41,8 @@ def client() -> Client:
 
 def page_options(func):
     """--page and --per-page, passed on as the API's page and per_page."""
-    @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
-    @click.option("--per-page", type=click.IntRange(1, 200), default=50, show_default=True)
+    @click.option("--page", type=click.IntRange(1), default=1, show_default=True, help="Which page of results.")
+    @click.option("--per-page", type=click.IntRange(1, 200), default=50, show_default=True, help="Rows per page.")
     @functools.wraps(func)
     def wrapper(*args, page, per_page, **kwargs):
         return func(*args, paging={"page": page, "per_page": per_page}, **kwargs)

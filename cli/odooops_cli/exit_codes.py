@@ -9,7 +9,7 @@ NOT_FOUND = 6        # 404
 CONFLICT = 7         # 409
 INVALID = 8          # 400/422: the request was invalid
 RATE_LIMITED = 9     # 429
-FAILED = 10          # a deployment (or rollback, promotion) ran and failed
+FAILED = 10          # a deployment (or rollback, promotion, destroy) ran and failed
 
 BY_STATUS = {401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT,
              400: INVALID, 422: INVALID, 429: RATE_LIMITED}
@@ -19,5 +19,5 @@ TABLE = [
     (UNREACHABLE, "control plane not reachable"), (UNAUTHENTICATED, "not logged in, bad or expired token"),
     (FORBIDDEN, "your role lacks the scope"), (NOT_FOUND, "no such resource"), (CONFLICT, "conflict with current state"),
     (INVALID, "invalid input"), (RATE_LIMITED, "rate limited: retry later"),
-    (FAILED, "the deployment ran and failed (what served before still serves)"),
+    (FAILED, "a deployment, rollback, promotion or destroy ran and failed"),
 ]

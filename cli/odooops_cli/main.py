@@ -9,9 +9,28 @@ from . import __version__, exit_codes, output
 from .client import CliError
 from .commands.audit import audit_group
 from .commands.auth import login, logout, whoami
-from .commands.deploy import deploy, deployment_group, logs, promote, rollback
+from .commands.deploy import deploy
+from .commands.deployment import deployment_group
 from .commands.env import env_group
+from .commands.logs import logs
+from .commands.project import project_group
+from .commands.promote import promote
+from .commands.rollback import rollback
 
+EXAMPLES = [
+    "odooops login --url http://127.0.0.1:8069 --token KEY",
+    "odooops project create Acme --git-remote https://github.com/acme/odoo-addons.git",
+    "odooops env list --project acme",
+    "odooops env get feature/new-reports --json",
+    "odooops env create feature/x --project acme --wait",
+    "odooops env open feature-x",
+    "odooops deploy staging --sha=abc1234 --wait",
+    "odooops deploy main --project acme      # 'main' exists in several projects",
+    "odooops rollback production --dry-run",
+    "odooops promote staging production --confirm --wait",
+    "odooops logs production --follow",
+    "odooops audit logs --since=24h",
+]
 EPILOG = """\b
 Environment: ODOOOPS_URL, ODOOOPS_TOKEN (override the saved login), ODOOOPS_CONFIG, NO_COLOR.
 Run 'odooops help' for every command and the exit codes."""
@@ -40,7 +59,7 @@ class OdooopsGroup(click.Group):
 @click.version_option(__version__, prog_name="odooops")
 @click.pass_context
 def cli(ctx, url, as_json, no_color):
-    """OdooOps: environments, deployments and backups of Odoo 19 CE from the command line."""
+    """OdooOps: projects, environments and deployments of Odoo 19 CE from the command line."""
     ctx.obj = {"url": url, "json": as_json, "no_color": no_color}
 
 
@@ -58,7 +77,13 @@ def _walk(group, prefix=""):
 @click.argument("command", nargs=-1)
 @click.pass_context
 def help_command(ctx, command):
-    """Show every command, or the help of one: odooops help env list."""
+    """Show every command, or the help of one.
+
+    \b
+    Examples:
+      odooops help
+      odooops help env list
+    """
     root = ctx.find_root()
     if command:
         sub = cli
@@ -73,16 +98,11 @@ def help_command(ctx, command):
     click.echo(cli.get_help(root))
     click.echo("\nAll commands:")
     for name, cmd in _walk(cli):
-        click.echo(f"  odooops {name:<22} {cmd.get_short_help_str(60)}")
-    click.echo("\nExamples:\n  odooops login --url http://127.0.0.1:8069 --token KEY\n"
-               "  odooops env list --tier=dev\n  odooops env get feature/new-reports --json\n"
-               "  odooops env create feature/x --project acme --wait\n"
-               "  odooops deploy staging --sha=abc1234 --wait\n  odooops rollback production\n"
-               "  odooops promote staging production --confirm --wait\n  odooops logs production --follow\n"
-               "  odooops audit logs --since=24h")
+        click.echo(f"  odooops {name:<20} {cmd.get_short_help_str(60)}")
+    click.echo("\n".join(["", "Examples:", *(f"  {example}" for example in EXAMPLES)]))
     click.echo("\nExit codes:")
     for code, meaning in exit_codes.TABLE:
-        click.echo(f"  {code}  {meaning}")
+        click.echo(f"  {code:>2}  {meaning}")
 
 
 @cli.command("completion")
@@ -101,6 +121,7 @@ def completion(shell):
 cli.add_command(login)
 cli.add_command(logout)
 cli.add_command(whoami)
+cli.add_command(project_group)
 cli.add_command(env_group)
 cli.add_command(audit_group)
 cli.add_command(deploy)

@@ -1,6 +1,7 @@
 """git: resolve refs and export a commit's tree, always through argument lists."""
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
@@ -24,15 +25,41 @@ def _git(*args, cwd=None, timeout=300, check=True) -> subprocess.CompletedProces
     return result
 
 
+def check_reachable(remote: str, timeout: int = 20) -> None:
+    """Raise a 422 GIT_REMOTE_UNREACHABLE, with git's own words in details.git, unless
+    ``git ls-remote --heads`` answers for ``remote`` within ``timeout`` seconds."""
+    validate_git_remote(remote)
+    env = {**os.environ, **_ENV}
+    env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ConnectTimeout=10")
+    try:
+        result = subprocess.run(["git", "ls-remote", "--heads", "--", remote], capture_output=True,
+                                timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+        said = result.stderr.decode(errors="replace").strip()[-2000:]
+    except subprocess.TimeoutExpired:
+        result, said = None, f"no answer within {timeout} s"
+    if result is not None and result.returncode == 0:
+        return
+    raise ValidationFailed(
+        f"git cannot reach {remote}: {said.splitlines()[0] if said else 'git ls-remote failed'}",
+        code="GIT_REMOTE_UNREACHABLE", details={"git_remote": remote, "git": said},
+        remediation="Check the address, and that this host may read it (a deploy key for ssh, "
+                    "a token in the URL for https), then send it again.")
+
+
 def mirror(remote: str, cache_dir) -> Path:
-    """A bare mirror of ``remote`` under ``cache_dir``, fetched up to date."""
+    """A bare mirror of ``remote`` under ``cache_dir``, fetched up to date.
+
+    Several deployments of one repository (projects that share it, environments
+    created at once) update its mirror one at a time: a file lock per mirror."""
     validate_git_remote(remote)
     path = Path(cache_dir) / (hashlib.sha256(remote.encode()).hexdigest()[:16] + ".git")
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _git("clone", "--mirror", "--quiet", "--", remote, str(path))
-    else:
-        _git("remote", "update", "--prune", cwd=path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            _git("clone", "--mirror", "--quiet", "--", remote, str(path))
+        else:
+            _git("remote", "update", "--prune", cwd=path)
     return path
 
 

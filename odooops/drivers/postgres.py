@@ -79,8 +79,8 @@ def create_database(server: Server, name: str, owner: str, template: str | None 
         query += sql.SQL(" TEMPLATE {} STRATEGY FILE_COPY").format(ident(template))
     try:
         server.execute(query)
-    except psycopg2.errors.DuplicateDatabase:
-        return False
+    except (psycopg2.errors.DuplicateDatabase, psycopg2.errors.UniqueViolation):
+        return False        # created meanwhile by a concurrent caller
     except psycopg2.errors.ObjectInUse as exc:
         raise Conflict(f"cannot copy {template!r}: it is in use ({exc.pgerror.strip()})",
                        remediation="Stop what uses the source database, or copy it with a dump instead.") from None

@@ -19,20 +19,21 @@ from ..naming import validate_domain
 
 TEMPLATE = Path(__file__).with_name("site.conf.template")
 MAIN_TEMPLATE = Path(__file__).with_name("main.conf.template")
-_SLUG = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+# An environment key (its database name: unique across projects) names its site file and upstreams.
+_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,127}$")
 
 
 
 @dataclass(frozen=True)
 class Route:
-    slug: str
+    key: str
     hostnames: tuple
     http_port: int
     websocket_port: int
 
     def __post_init__(self):
-        if not _SLUG.match(self.slug or ""):
-            raise ValidationFailed(f"not a slug: {self.slug!r}")
+        if not _KEY.match(self.key or ""):
+            raise ValidationFailed(f"not an environment key: {self.key!r}")
         for port in (self.http_port, self.websocket_port):
             if not isinstance(port, int) or not 0 < port < 65536:
                 raise ValidationFailed(f"not a TCP port: {port!r}")
@@ -43,7 +44,7 @@ class Route:
 
 @dataclass
 class Nginx:
-    sites_dir: Path                     # holds one <slug>.conf per environment
+    sites_dir: Path                     # holds one <key>.conf per environment
     main_conf: Path | None = None       # nginx -c …; None: nginx's default
     listen: str = "80"
     binary: str = "nginx"
@@ -55,25 +56,25 @@ class Nginx:
         cmd = [self.binary, *(["-c", str(self.main_conf)] if self.main_conf else []), *args]
         return subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **self.env}, timeout=60)
 
-    def site_path(self, slug: str) -> Path:
-        if not _SLUG.match(slug or ""):
-            raise ValidationFailed(f"not a slug: {slug!r}")
-        return Path(self.sites_dir) / f"{slug}.conf"
+    def site_path(self, key: str) -> Path:
+        if not _KEY.match(key or ""):
+            raise ValidationFailed(f"not an environment key: {key!r}")
+        return Path(self.sites_dir) / f"{key}.conf"
 
     def render(self, route: Route) -> str:
         return Template(Path(self.template).read_text()).substitute(
-            slug=route.slug, ident=route.slug.replace("-", "_"), listen=self.listen,
+            key=route.key, ident=route.key.replace("-", "_"), listen=self.listen,
             server_names=" ".join(route.hostnames), http_port=route.http_port,
             websocket_port=route.websocket_port)
 
     def apply(self, route: Route) -> bool:
         """Install or update the route. True when nginx was changed and reloaded."""
-        return self._replace(self.site_path(route.slug), self.render(route))
+        return self._replace(self.site_path(route.key), self.render(route))
 
-    def remove(self, slug: str) -> bool:
-        return self._replace(self.site_path(slug), None)
+    def remove(self, key: str) -> bool:
+        return self._replace(self.site_path(key), None)
 
-    def slugs(self) -> list[str]:
+    def keys(self) -> list[str]:
         return sorted(p.stem for p in Path(self.sites_dir).glob("*.conf"))
 
     def _replace(self, target: Path, content: str | None) -> bool:

@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import queue
 import re
 import tarfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +42,7 @@ COPY . /mnt/extra-addons
 RUN if [ -f /mnt/extra-addons/requirements.txt ]; then \\
       python3 -m pip install --no-cache-dir --break-system-packages --disable-pip-version-check \\
         -r /mnt/extra-addons/requirements.txt; \\
-    fi && rm -rf /mnt/extra-addons/{wheelhouse}
+    fi && rm -rf /mnt/extra-addons/{wheelhouse} /mnt/extra-addons/{dockerfile}
 """
 RECIPE_VERSION = hashlib.sha256(RECIPE.encode()).hexdigest()[:12]
 LABEL = "odooops"
@@ -126,7 +128,7 @@ def build_context(tree_tar: bytes, base_image_id: str, wheels: list[Path] = ()) 
             dst.addfile(member, src.extractfile(member) if member.isfile() else None)
         for path in wheels:
             dst.add(str(path), arcname=f"{WHEELHOUSE_DIR}/{path.name}", recursive=False)
-        recipe = RECIPE.format(base=base_image_id, wheelhouse=WHEELHOUSE_DIR).encode()
+        recipe = RECIPE.format(base=base_image_id, wheelhouse=WHEELHOUSE_DIR, dockerfile=DOCKERFILE_NAME).encode()
         info = tarfile.TarInfo(DOCKERFILE_NAME)
         info.size = len(recipe)
         dst.addfile(info, io.BytesIO(recipe))
@@ -259,15 +261,44 @@ class DockerRuntime:
             time.sleep(0.05)
         return True
 
-    def logs(self, name: str, *, follow: bool = False, tail: int | str = 200):
-        """Log lines of a container; with ``follow`` a generator that waits for more."""
+    def logs(self, name: str, *, tail: int | str = 200) -> list[str]:
+        """The last ``tail`` log lines of a container."""
         container = self.get(name)
         if container is None:
             raise ValidationFailed(f"no container {name!r}")
-        if not follow:
-            return container.logs(tail=tail).decode(errors="replace").splitlines()
-        return (line.decode(errors="replace").rstrip("\n")
-                for line in container.logs(stream=True, follow=True, tail=tail))
+        return container.logs(tail=tail).decode(errors="replace").splitlines()
+
+    def follow_logs(self, name: str, *, tail: int = 200, timeout: float = 300):
+        """Log lines of a container as they come (bytes, one line each), for ``timeout``
+        seconds even when no line comes; the Docker stream is closed at the end."""
+        container = self.get(name)
+        if container is None:
+            raise ValidationFailed(f"no container {name!r}")
+        stream = container.logs(stream=True, follow=True, tail=tail)
+        lines: queue.Queue = queue.Queue()
+
+        def pump():
+            try:
+                for line in stream:
+                    lines.put(line)
+            except Exception:  # noqa: BLE001 - the stream was closed or the container went away
+                pass
+            finally:
+                lines.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+        deadline = time.monotonic() + timeout
+        try:
+            while (left := deadline - time.monotonic()) > 0:
+                try:
+                    line = lines.get(timeout=min(left, 5))
+                except queue.Empty:
+                    continue
+                if line is None:
+                    break
+                yield line if line.endswith(b"\n") else line + b"\n"
+        finally:
+            stream.close()
 
     def containers(self, **labels) -> list:
         filters = {"label": [LABEL] + [f"{k}={v}" for k, v in labels.items()]}

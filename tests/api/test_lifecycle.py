@@ -7,28 +7,10 @@ import time
 
 import pytest
 import requests
+from lifecycle_helpers import api, destroy, through_proxy, wait
 from sample_addon import addon
 
 pytestmark = pytest.mark.odoo
-
-
-def api(cp, method, path, key, **kw):
-    return requests.request(method, cp.url + "/api/v1" + path, headers={"Authorization": f"Bearer {key}"},
-                            timeout=60, **kw)
-
-
-def wait(cp, key, deployment_id, timeout=300):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        dep = api(cp, "GET", f"/deployments/{deployment_id}", key).json()["data"]
-        if dep["status"] in ("succeeded", "failed"):
-            return dep
-        time.sleep(1)
-    raise AssertionError(f"deployment {deployment_id} still {dep['status']}: {cp.log_tail()}")
-
-
-def through_proxy(cp, host, path="/web/login"):
-    return requests.get(f"http://127.0.0.1:{cp.proxy_port}{path}", headers={"Host": host}, timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +35,7 @@ def cleanup(control_plane):
     created = []
     yield created
     for env_id in created:
-        api(control_plane, "DELETE", f"/environments/{env_id}", control_plane.keys["admin"])
+        destroy(control_plane, control_plane.keys["admin"], env_id)
 
 
 def test_environment_lifecycle_through_the_api(control_plane, shop, cleanup):
@@ -63,7 +45,7 @@ def test_environment_lifecycle_through_the_api(control_plane, shop, cleanup):
     assert r.status_code == 202, r.text
     env, first = r.json()["data"], r.json()["data"]["deployment"]
     cleanup.append(env["id"])
-    assert env["url"] == "http://main.shop.example.com" and first["status"] == "queued"
+    assert env["url"] == f"http://main.shop.example.com:{cp.proxy_port}" and first["status"] == "queued"
     r = api(cp, "POST", "/deployments", key, json={"environment": env["id"]})
     assert r.status_code == 409                                        # one deployment at a time
     dep = wait(cp, key, first["id"])
@@ -83,16 +65,25 @@ def test_environment_lifecycle_through_the_api(control_plane, shop, cleanup):
                               ).json()["data"]["id"])
     assert third["status"] == "failed" and third["step"] == "migrate"
     assert "broken on purpose" in api(cp, "GET", f"/deployments/{third['id']}", key).json()["data"]["log"]
+    assert any("broken on purpose" in line for line in third["error_lines"])     # the cause, not only the exit code
+    assert "still serving" in third["remediation"]
     got = api(cp, "GET", f"/environments/{env['id']}", key).json()["data"]
     assert got["status"] == "running" and got["deployed_sha"] == v2
     assert through_proxy(cp, "main.shop.example.com").status_code == 200
 
+    plan = api(cp, "POST", f"/environments/{env['id']}/rollback", key, json={"dry_run": True}).json()["data"]
+    assert plan["target"]["id"] == first["id"] and plan["loses_writes_since"] and "lost" in plan["message"]
     back = wait(cp, key, api(cp, "POST", f"/environments/{env['id']}/rollback", key, json={}).json()["data"]["id"])
     assert back["status"] == "succeeded" and back["kind"] == "rollback", back
     assert api(cp, "GET", f"/environments/{env['id']}", key).json()["data"]["deployed_sha"] == shop.shas[0]
+    r = api(cp, "POST", f"/environments/{env['id']}/rollback", key, json={"deployment": third["id"]})
+    assert r.status_code == 409 and f"deployment {third['id']} failed" in r.json()["errors"][0]["message"]
+    r = api(cp, "POST", f"/environments/{env['id']}/rollback", key, json={"deployment": 999999})
+    assert r.status_code == 422 and "not a deployment of" in r.json()["errors"][0]["message"]
 
     history = api(cp, "GET", f"/environments/{env['id']}/deployments", key).json()["data"]
     assert [d["kind"] for d in history] == ["rollback", "deploy", "deploy", "deploy"]
+    assert history[0]["odoo_revision"] and history[0]["odoo_revision"] == history[-1]["odoo_revision"]
     lines = api(cp, "GET", f"/environments/{env['id']}/logs", key, params={"tail": 50}).json()["data"]["lines"]
     assert lines
     streamed = requests.get(cp.url + f"/api/v1/environments/{env['id']}/logs",
@@ -102,11 +93,13 @@ def test_environment_lifecycle_through_the_api(control_plane, shop, cleanup):
     through_proxy(cp, "main.shop.example.com", "/web/health")          # a fresh line for the stream
     assert next(streamed.iter_lines())
 
-    report = api(cp, "DELETE", f"/environments/{env['id']}", key).json()["data"]
-    assert report["removed"]["role"] and report["removed"]["filestore"] and report["removed"]["route"]
+    report = destroy(cp, key, env["id"])
+    assert report["role"] and report["filestore"] and report["route"]
     assert through_proxy(cp, "main.shop.example.com").status_code == 404
     again = api(cp, "DELETE", f"/environments/{env['id']}", key).json()["data"]
     assert again["already_destroyed"] is True
+    by_slug = api(cp, "GET", "/environments/main", key, params={"project": "shop"}).json()["data"]
+    assert by_slug["id"] == env["id"] and by_slug["status"] == "destroyed"     # same answer as by id
 
 
 def test_promotion_and_update_through_the_cli(control_plane, shop, tmp_path):
@@ -141,8 +134,8 @@ def test_promotion_and_update_through_the_cli(control_plane, shop, tmp_path):
     assert cli("logs", "production", "--tail", "5").returncode == 0
     for slug in ("release-2-0", "production"):
         assert cli("env", "destroy", slug).returncode == 2                      # needs --confirm
-        r = cli("env", "destroy", slug, "--confirm")
-        assert r.returncode == 0 and "destroyed" in r.stderr
+        r = cli("env", "destroy", slug, "--confirm", "--wait")
+        assert r.returncode == 0 and "destroyed" in r.stderr, r.stderr
 
 
 @pytest.mark.parametrize("body, status", [
@@ -186,7 +179,7 @@ def test_database_credentials_need_the_secrets_scope_and_are_audited(control_pla
     audit = api(cp, "GET", "/audit-logs", cp.keys["admin"], params={"action": "environment.credentials.read"}).json()
     assert any(e["request_id"] == r.json()["meta"]["request_id"] and creds["password"] not in json.dumps(e)
                for e in audit["data"])
-    assert api(cp, "DELETE", f"/environments/{env_id}", cp.keys["developer"]).status_code == 200
+    assert destroy(cp, cp.keys["developer"], env_id)["databases"]
 
 
 def test_viewers_cannot_deploy(control_plane, shop):
@@ -226,4 +219,4 @@ def test_a_control_plane_killed_mid_deployment_heals(control_plane, shop, cleanu
         cr.execute("SELECT latest_version FROM ir_module_module WHERE name = 'sample'")
         assert cr.fetchone()[0] != "19.0.1.5.0"
     conn.close()
-    assert api(cp, "DELETE", f"/environments/{env_id}", key).status_code == 200
+    assert destroy(cp, key, env_id)

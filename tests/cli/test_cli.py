@@ -1,15 +1,13 @@
 """The real `odooops` binary against a real control plane."""
 import json
-import os
 import re
 import shutil
 import stat
 import subprocess
 
 import pytest
+from odooops_bin import ODOOOPS, cli_env
 
-ODOOOPS = shutil.which("odooops", path=os.path.dirname(os.environ.get("ODOOOPS_TEST_PYTHON", "")) or None) \
-    or shutil.which("odooops")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -20,9 +18,8 @@ def cli(tmp_path):
     config = tmp_path / "config.json"
 
     def run(*args, env=None, input=None):
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("ODOOOPS_") and k != "NO_COLOR"}
-        full_env.update({"ODOOOPS_CONFIG": str(config), **(env or {})})
-        return subprocess.run([ODOOOPS, *args], capture_output=True, text=True, env=full_env, input=input, timeout=60)
+        return subprocess.run([ODOOOPS, *args], capture_output=True, text=True, env=cli_env(config, env), input=input,
+                              timeout=60)
     run.config = config
     return run
 
@@ -121,3 +118,61 @@ def test_colors_follow_no_color(cli, control_plane):
     plain = cli("env", "list", env={"FORCE_COLOR": "1", "TERM": "xterm-256color", "NO_COLOR": "1"})
     assert not ANSI.search(plain.stdout) and "feature-crm-automation" in plain.stdout
     assert not ANSI.search(cli("--no-color", "env", "list", env={"FORCE_COLOR": "1"}).stdout)
+
+
+@pytest.mark.odoo
+def test_a_slug_in_two_projects_needs_project(cli, control_plane):
+    cli("login", "--url", control_plane.url, "--token", control_plane.keys["admin"])
+    r = cli("env", "get", "main")                          # acme's and secret's: the admin sees both
+    assert r.returncode == 7, r.stderr
+    assert "acme" in r.stderr and "secret" in r.stderr and "--project" in r.stderr and "?project" not in r.stderr
+    r = cli("env", "get", "main", "--project", "secret", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["project"]["slug"] == "secret"
+    r = cli("deployment", "list", "main", "--project", "acme")
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.odoo
+def test_hints_speak_cli_and_destroyed_envs_answer_by_slug(cli, control_plane):
+    cli("login", "--url", control_plane.url, "--token", control_plane.keys["admin"])
+    r = cli("env", "get", "no-such-env")
+    assert r.returncode == 6 and "odooops env list" in r.stderr and "/api/v1" not in r.stderr
+    r = cli("env", "destroy", "old-gone", "--confirm")      # destroyed long ago: found by slug, nothing to do
+    assert r.returncode == 0 and "already destroyed" in r.stderr, r.stderr
+    r = cli("rollback", "release-1-0", "--dry-run")         # never deployed: nothing to go back to
+    assert r.returncode == 7 and "roll back" in r.stderr, r.stderr
+
+
+def _git_repository(path):
+    path.mkdir()
+    git = ["git", "-C", str(path), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git[:3], "init", "-q", "-b", "main"], check=True)
+    (path / "README.md").write_text("addons\n")
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "first"], check=True)
+    return str(path)
+
+
+@pytest.mark.odoo
+def test_project_commands_against_the_control_plane(cli, control_plane, tmp_path):
+    remote = _git_repository(tmp_path / "addons")
+    cli("login", "--url", control_plane.url, "--token", control_plane.keys["admin"])
+    r = cli("project", "create", "Cli Shop", "--git-remote", remote, "--json")
+    assert r.returncode == 0, r.stderr
+    created = json.loads(r.stdout)
+    assert created["slug"] == "cli-shop" and created["domain"] == "cli-shop.test.example.com"
+    listed = cli("project", "list").stdout
+    assert re.search(r"cli-shop\s+Cli Shop\s+cli-shop\.test\.example\.com\s+main\s+0\s+\d+[smh] ago", listed), listed
+    assert cli("project", "get", "cli-shop").returncode == 0
+    r = cli("project", "update", "cli-shop", "--domain", "shop.cli.test", "--test-command", "true")
+    assert r.returncode == 0, r.stderr
+    got = json.loads(cli("project", "get", "cli-shop", "--json").stdout)
+    assert got["domain"] == "shop.cli.test" and got.get("test_command", "true") == "true"   # shown if the API shows it
+    r = cli("project", "create", "Cli Other", "--git-remote", remote, "--domain", "shop.cli.test")
+    assert r.returncode == 7, r.stderr                     # DOMAIN_TAKEN
+    r = cli("project", "create", "Cli Bad", "--git-remote", str(tmp_path / "nowhere"))
+    assert r.returncode == 8 and "git:" in r.stderr, r.stderr
+    assert cli("project", "delete", "cli-shop").returncode == 2
+    r = cli("project", "delete", "cli-shop", "--confirm")
+    assert r.returncode == 0, r.stderr
+    assert cli("project", "get", "cli-shop").returncode == 6

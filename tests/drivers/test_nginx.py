@@ -40,7 +40,7 @@ def test_route_serves_the_environment_by_host(nginx_server, backend):
     assert get(nginx_server, "crm.customer.example").status_code == 200
     assert get(nginx_server, "other.dev.example.com").status_code == 404
     assert nginx_server.apply(route) is False                         # unchanged: not rewritten
-    assert nginx_server.slugs() == ["feature-x"]
+    assert nginx_server.keys() == ["feature-x"]
     assert nginx_server.remove("feature-x") is True
     assert get(nginx_server, "feature-x.dev.example.com").status_code == 404
     assert nginx_server.remove("feature-x") is False

@@ -9,9 +9,9 @@ def test_every_error_maps_to_the_spec_format():
                if isinstance(c, type) and issubclass(c, errors.OdooOpsError)]
     assert len(classes) >= 10
     for cls in classes:
-        special = {errors.RateLimited: lambda: cls("boom", retry_after=3),
-                   errors.DeploymentFailed: lambda: cls("migrate", "boom", "log")}
-        err = special.get(cls, lambda: cls("boom"))()
+        args = {errors.RateLimited: (("boom",), {"retry_after": 3}),
+                errors.DeploymentFailed: (("migrate", "boom", "log"), {})}.get(cls, (("boom",), {}))
+        err = cls(*args[0], **args[1])
         body = err.to_dict()
         assert set(body) == {"error", "message", "details", "remediation", "docs"}
         assert body["error"] == cls.code and body["docs"].endswith(cls.code)

@@ -48,10 +48,20 @@ def test_deploy_migrate_fail_rollback_destroy(make_plane, env_plan, git_repo, ru
         [("after v2",), ("before v2",)]                                   # data intact
     assert not postgres.database_exists(pg_server, postgres.snapshot_name(env_plan.database, "3"))
 
-    r1b = pipeline.rollback(deployment=4, current=r2, target=r1)
+    r1b = pipeline.rollback(deployment=4, current=r2, target=r1, restore_from=r2.snapshot)
     assert '"sample": "19.0.1.0"' in through_nginx(plane, env_plan).text   # v1 code …
     assert pg_server.execute("SELECT note FROM business", dbname=env_plan.database) == [("before v2",)]  # … v1 data
     assert plane.docker.get(r2.container) is None and plane.docker.get(r1b.container) is not None
+    assert r1b.odoo_revision == r1.odoo_revision
+
+    # The database the rollback replaced was kept: rolling the rollback back undoes it.
+    assert pg_server.execute("SELECT note FROM business ORDER BY 1", dbname=r1b.snapshot) == \
+        [("after v2",), ("before v2",)]
+    r2b = pipeline.rollback(deployment=5, current=r1b, target=r2, restore_from=r1b.snapshot)
+    assert '"sample": "19.0.1.1"' in through_nginx(plane, env_plan).text
+    assert pg_server.execute("SELECT note FROM business ORDER BY 1", dbname=env_plan.database) == \
+        [("after v2",), ("before v2",)]
+    r1b = r2b
 
     report = pipeline.destroy()
     assert r1b.container in report["containers"] and report["route"] and report["role"] and report["filestore"]

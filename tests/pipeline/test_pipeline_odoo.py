@@ -5,6 +5,7 @@ import pytest
 import requests
 from sample_addon import addon
 
+from odooops import odoo_admin
 from odooops.drivers import postgres
 from odooops.pipeline import DeploymentFailed, Pipeline
 
@@ -18,8 +19,10 @@ def module_version(pg, env):
     return pg.execute("SELECT latest_version FROM ir_module_module WHERE name = 'sample'", dbname=env.database)[0][0]
 
 
-def test_real_odoo_lifecycle(make_plane, env_plan, git_repo, runtime_image, odoo_settings, pg_server):
-    plane = make_plane(odoo_path=odoo_settings.odoo_path)
+def test_real_odoo_lifecycle(make_plane, env_plan, git_repo, runtime_image, odoo_settings, pg_server, tmp_path):
+    plane = make_plane(odoo_path=odoo_settings.odoo_path, odoo_store=tmp_path / "odoo-sources")
+    env_plan = env_plan.__class__(**{**env_plan.__dict__, "admin_password": "own-admin-pw", "master_password": "mpw",
+                                     "login_secret": "link-secret"})
     pipeline = Pipeline(plane, env_plan)
     remote = str(git_repo.path)
     prod_plan = env_plan.__class__(**{**env_plan.__dict__, "slug": env_plan.slug + "-prod",
@@ -34,6 +37,24 @@ def test_real_odoo_lifecycle(make_plane, env_plan, git_repo, runtime_image, odoo
         assert module_version(pg_server, env_plan) == "19.0.1.0.0"
         pg_server.execute("INSERT INTO sample_note (name, create_date, write_date) VALUES ('kept', now(), now())",
                           dbname=env_plan.database)
+        assert r1.odoo_revision and (plane.odoo_store / r1.odoo_revision / "odoo-bin").exists()   # Odoo pinned
+
+        # No default password: admin/admin is refused, the environment's own password works,
+        # and a one-time login link logs in once.
+        def authenticate(password):
+            return requests.post(f"http://127.0.0.1:{r1.http_port}/web/session/authenticate", timeout=30, json={
+                "jsonrpc": "2.0", "params": {"db": env_plan.database, "login": "admin", "password": password}}).json()
+        assert "error" in authenticate("admin") and authenticate("own-admin-pw")["result"]["uid"]
+        token, _ = odoo_admin.login_token("link-secret", env_plan.database)
+        link = f"http://127.0.0.1:{r1.http_port}/odooops/login?token={token}"
+        first = requests.get(link, allow_redirects=False, timeout=30)
+        assert first.status_code in (302, 303) and first.cookies.get("session_id")
+        session = requests.post(f"http://127.0.0.1:{r1.http_port}/web/session/get_session_info", timeout=30,
+                                json={"jsonrpc": "2.0", "params": {}}, cookies=first.cookies).json()
+        assert session["result"]["username"] == "admin"                                    # logged in as admin
+        assert requests.get(link, allow_redirects=False, timeout=30).status_code == 403           # once only
+        forged, _ = odoo_admin.login_token("wrong-secret", env_plan.database)
+        assert requests.get(link.split("token=")[0] + "token=" + forged, timeout=30).status_code == 403
 
         # A second fresh environment of the same code starts from the template of the first.
         twin_plan = env_plan.__class__(**{**env_plan.__dict__, "slug": env_plan.slug + "-twin",
@@ -73,7 +94,7 @@ def test_real_odoo_lifecycle(make_plane, env_plan, git_repo, runtime_image, odoo
         assert pg_server.execute("SELECT name FROM sample_note", dbname=env_plan.database) == [("kept",)]
         assert page(plane, env_plan).status_code == 200 and plane.docker.get(r2.container).status == "running"
 
-        back = pipeline.rollback(deployment=104, current=r2, target=r1)
+        back = pipeline.rollback(deployment=104, current=r2, target=r1, restore_from=r2.snapshot)
         assert module_version(pg_server, env_plan) == "19.0.1.0.0" and back.image == r1.image
         assert page(plane, env_plan, "/web/health").json()["status"] == "pass"
 
@@ -90,4 +111,4 @@ def test_real_odoo_lifecycle(make_plane, env_plan, git_repo, runtime_image, odoo
         assert not postgres.role_exists(pg_server, plan.db_role)
         assert plane.docker.containers(**{"odooops.environment": plan.label}) == []
         assert not (plane.filestore_root / plan.database).exists()
-        assert not plane.nginx.site_path(plan.slug).exists()
+        assert not plane.nginx.site_path(plan.key).exists()

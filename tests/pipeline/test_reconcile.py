@@ -26,11 +26,11 @@ def test_reconcile_repairs_drift(make_plane, env_plan, git_repo, runtime_image):
                          labels={"odooops.environment": "other/env", "odooops.owner": "another-control-plane"},
                          cpu=0.1, memory_mb=64)
         plane.nginx.apply(Route("stray", ("stray.example.com",), 20998, 20999))
-        plane.docker.stop(release.container, timeout=1)
+        plane.docker.client.containers.get(release.container).stop(timeout=1)
 
-        desired = [reconcile.Desired(label=env_plan.label, slug=env_plan.slug, database=env_plan.database,
+        desired = [reconcile.Desired(label=env_plan.label, key=env_plan.key, database=env_plan.database,
                                      container=release.container,
-                                     route=Route(env_plan.slug, env_plan.hostnames, release.http_port,
+                                     route=Route(env_plan.key, env_plan.hostnames, release.http_port,
                                                  release.websocket_port))]
         seen = reconcile.observe(plane)
         actions = reconcile.plan(desired, seen, known_databases={env_plan.database, "olddb__gone"})
@@ -43,7 +43,7 @@ def test_reconcile_repairs_drift(make_plane, env_plan, git_repo, runtime_image):
         report = reconcile.apply(plane, actions)
         assert {r["outcome"] for r in report if r["kind"] == "remove_container"} == {"removed"}
         assert plane.docker.get("odooops-leftover-42") is None and plane.docker.get("odooops-orphan") is None
-        assert plane.nginx.slugs() == [env_plan.slug]
+        assert plane.nginx.keys() == [env_plan.key]
         page = requests.get(f"http://127.0.0.1:{release.http_port}/web/health", timeout=30)
         assert page.status_code == 200
         # A second pass finds nothing left to do but check the route.
@@ -75,7 +75,7 @@ def test_a_template_without_its_files_is_not_used(make_plane, env_plan, git_repo
     try:
         release = pipeline.deploy(deployment=51, remote=str(git_repo.path), sha=sha, base_image=runtime_image,
                                   current=None)
-        template = templates.name(plane.odoo_path, runtime_image, release.checksums)
+        template = templates.name(env_plan.project, release.odoo_revision, runtime_image, release.checksums)
         assert "template" not in pipeline.facts and postgres.database_exists(pg_server, template)
         import shutil
         shutil.rmtree(templates.template_filestore(plane.filestore_root, template))

@@ -4,6 +4,8 @@ import logging
 from odoo import SUPERUSER_ID, api
 from odoo.http import request
 
+from odooops.api.validation import printable
+
 from .authentication import client_ip
 
 _logger = logging.getLogger(__name__)
@@ -26,9 +28,9 @@ def audit(spec, principal, call, status, body, request_id):
             api.Environment(cr, SUPERUSER_ID, {})["odooops.audit.log"]._record(
                 action,
                 user_id=principal.uid if principal else False,
-                login=principal.login if principal else (call.body.get("login") if call else None),
-                target=call.audit_target if call else None,
+                login=printable(principal.login if principal else (call.body.get("login") if call else None)),
+                target=printable(call.audit_target if call else None),
                 ip=client_ip(), request_id=request_id, method=spec.method,
-                path=request.httprequest.path, status_code=status, details=details)
+                path=printable(request.httprequest.path), status_code=status, details=printable(details))
     except Exception:  # noqa: BLE001 - an audit failure must not hide the answer, but must be loud
         _logger.exception("could not write the audit log entry for request %s", request_id)

@@ -6,11 +6,15 @@ from . import serializers
 from .routing import api_route, paginated
 from .spec import PAGE_QUERY
 
+MOMENT = {"type": "string", "anyOf": [{"format": "date-time"}, {"format": "date"},
+                                      {"pattern": "^[0-9]{1,6}[smhdw]$"}],
+          "x-problem": "must be a date (2026-02-01), an RFC 3339 date-time (2026-02-01T10:00:00Z) "
+                       "or an age such as 30m, 24h, 7d"}
 AUDIT_QUERY = {
     "user": "Login of the acting user",
     "action": "Action name, e.g. auth.failed; a trailing * matches a prefix (auth.*)",
-    "since": "ISO 8601 date/time or an age such as 30m, 24h, 7d",
-    "until": "ISO 8601 date/time or an age",
+    "since": {"description": "A date, an RFC 3339 date-time, or an age such as 30m, 24h, 7d", "schema": MOMENT},
+    "until": {"description": "A date, an RFC 3339 date-time, or an age", "schema": MOMENT},
     **PAGE_QUERY,
 }
 

@@ -15,7 +15,7 @@ TOKEN_BODY = {
     "properties": {
         "login": {"type": "string", "minLength": 1, "maxLength": 256},
         "password": {"type": "string", "minLength": 1, "maxLength": 1024},
-        "scopes": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+        "scopes": {"type": "array", "items": {"enum": sorted(scopes.ALL_SCOPES)}, "uniqueItems": True},
     },
     "dependentRequired": {"login": ["password"], "password": ["login"]},
 }
@@ -36,7 +36,8 @@ class AuthController(http.Controller):
 
     @api_route("/auth/token", "POST", summary="Exchange an API key (bearer) or login+password for a 12 h JWT",
                scope=None, body=TOKEN_BODY, action="auth.token", tag="auth",
-               responses={"201": "A JWT", "401": "Bad credentials"})
+               responses={"201": "A JWT", "401": "Bad credentials",
+                          "403": "A scope asked for is beyond what the user's roles grant"})
     def token(self, call):
         if call.body.get("login"):
             principal = _password_principal(call.body["login"], call.body["password"])

@@ -1,7 +1,8 @@
-from odoo import http
+from odoo import fields, http
 from odoo.http import request
 
 from odooops import errors
+from odooops.api.envelope import utc_timestamp
 
 from . import serializers
 from .lookup import by_ref
@@ -9,57 +10,60 @@ from .routing import api_route, paginated
 from .spec import PAGE_QUERY, Result
 
 SHA_OR_REF = {"type": "string", "minLength": 1, "maxLength": 250, "pattern": "^[A-Za-z0-9._/-]+$"}
+PROJECT_QUERY = "Project slug, when the environment's slug exists in several projects"
+ENVIRONMENT_REF = {"type": ["string", "integer"]}
+PROJECT_SLUG = {"type": "string", "minLength": 1, "maxLength": 100}
 
 DEPLOY_BODY = {
     "type": "object", "additionalProperties": False, "required": ["environment"],
-    "properties": {"environment": {"type": ["string", "integer"]}, "sha": SHA_OR_REF},
+    "properties": {"environment": ENVIRONMENT_REF, "project": PROJECT_SLUG, "sha": SHA_OR_REF},
 }
 ROLLBACK_BODY = {
     "type": "object", "additionalProperties": False,
-    "properties": {"deployment": {"type": "integer", "minimum": 1}},
+    "properties": {"deployment": {"type": "integer", "minimum": 1}, "confirm": {"type": "boolean"},
+                   "dry_run": {"type": "boolean"}},
 }
 PROMOTE_BODY = {
     "type": "object", "additionalProperties": False, "required": ["source", "target"],
-    "properties": {"source": {"type": ["string", "integer"]}, "target": {"type": ["string", "integer"]},
+    "properties": {"source": ENVIRONMENT_REF, "target": ENVIRONMENT_REF, "project": PROJECT_SLUG,
                    "migrate": {"type": "boolean"}},
 }
 
 
-def environment_of(ref):
-    env = by_ref("odooops.environment", str(ref), "environment", [] if str(ref).isdigit() else
-                 [("state", "!=", "destroyed")])
-    if env.state == "destroyed":
-        raise errors.Conflict(f"environment {env.slug} is destroyed")
+def environment_of(ref, project=None, *, live=True):
+    """The environment named by ``ref`` (id or slug) in ``project``; with ``live``, a
+    destroyed one is a Conflict."""
+    extra = [("project_id.slug", "=", project)] if project else []
+    env = by_ref("odooops.environment", str(ref), "environment", extra)
+    if live and env.state == "destroyed":
+        raise errors.Conflict(f"environment {env.display_name} is destroyed",
+                              remediation="Create a new one for its branch: odooops env create BRANCH --project P")
     return env.sudo()
 
 
-def busy_check(env):
-    running = env.deployment_ids.filtered(lambda d: d.state in ("queued", "running"))
-    if running:
-        raise errors.Conflict(f"deployment {running[0].id} of {env.slug} is still {running[0].state}",
-                              details={"deployment": running[0].id},
-                              remediation=f"Wait for it (odooops deployment get {running[0].id} --wait), then retry.")
+def audit_target(call, env, **details):
+    call.audit_target = f"environment:{env.display_name}"
+    call.audit_details.update(details)
 
 
-def queue(call, env, **vals):
-    """Create and enqueue a deployment of ``env`` (one at a time per environment)."""
-    busy_check(env)
-    dep = request.env["odooops.deployment"].sudo().create(
-        {"environment_id": env.id, "requested_by_id": request.env.uid, **vals})
-    dep._enqueue()
-    call.audit_target = f"environment:{env.project_id.slug}/{env.slug}"
-    call.audit_details = {"deployment": dep.id, "kind": dep.kind, "ref": vals.get("ref")}
-    return dep
+def _age(moment):
+    seconds = int((fields.Datetime.now() - moment).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
 
 
 class DeploymentsController(http.Controller):
 
-    @api_route("/deployments", "POST", summary="Deploy a commit (SHA or branch) to an environment",
+    @api_route("/deployments", "POST", summary="Deploy a commit (SHA, branch or tag) to an environment",
                scope="deployments:write", body=DEPLOY_BODY, action="deployment.create", tag="deployments",
-               responses={"202": "Queued", "409": "A deployment of that environment is already running"})
+               responses={"202": "Queued", "404": "No such environment",
+                          "409": "A deployment of that environment is already running"})
     def create_deployment(self, call):
-        env = environment_of(call.body["environment"])
-        dep = queue(call, env, kind="deploy", ref=call.body.get("sha") or env.branch)
+        env = environment_of(call.body["environment"], call.body.get("project"))
+        dep = env._queue_deployment("deploy", ref=call.body.get("sha") or env.branch)
+        audit_target(call, env, deployment=dep.id, kind=dep.kind, ref=dep.ref)
         return Result(serializers.deployment(dep), status=202)
 
     @api_route("/deployments/{ref}", "GET", summary="A deployment, with its steps, timings and log",
@@ -73,46 +77,53 @@ class DeploymentsController(http.Controller):
         return Result(serializers.deployment_detail(dep))
 
     @api_route("/environments/{ref}/deployments", "GET", summary="Deployments of an environment, newest first",
-               scope="deployments:read", query=PAGE_QUERY, tag="deployments")
+               scope="deployments:read", query={**PAGE_QUERY, "project": PROJECT_QUERY}, tag="deployments",
+               responses={"404": "No such environment"})
     def list_deployments(self, call, ref):
-        env = environment_of(ref)
+        env = environment_of(ref, call.query.get("project"), live=False)
         return paginated("odooops.deployment", [("environment_id", "=", env.id)], call.query, serializers.deployment)
 
     @api_route("/environments/{ref}/rollback", "POST",
-               summary="Roll back code and database to the previous successful deployment (or a named one)",
-               scope="deployments:write", body=ROLLBACK_BODY, action="deployment.rollback", tag="deployments",
-               responses={"202": "Queued", "409": "Nothing to roll back to"})
+               summary="Roll back code, Odoo and database to the previous successful deployment (or a named one)",
+               scope="deployments:write", body=ROLLBACK_BODY, query={"project": PROJECT_QUERY},
+               action="deployment.rollback", tag="deployments",
+               responses={"200": "dry_run: what the rollback would do", "202": "Queued",
+                          "404": "No such environment",
+                          "409": "Nothing to roll back to, or production asks for confirm: true"})
     def rollback(self, call, ref):
-        env = environment_of(ref)
-        current = env.current_deployment_id
-        if not current:
-            raise errors.Conflict(f"{env.slug} has no deployment to roll back")
-        done = env.deployment_ids.filtered(lambda d: d.state == "succeeded" and d.id != current.id and d.image)
-        if call.body.get("deployment"):
-            target = done.filtered(lambda d: d.id == call.body["deployment"])
-        else:
-            target = done.filtered(lambda d: d.id < current.id)[:1]
-        if not target:
-            raise errors.Conflict("no earlier successful deployment to roll back to",
-                                  details={"succeeded": done.ids},
-                                  remediation="Name one with {\"deployment\": id} (odooops deployment list ENV).")
-        if not current.snapshot:
-            raise errors.Conflict("the current release kept no database snapshot",
-                                  remediation="Deploy the older commit instead: it migrates forward.")
-        dep = queue(call, env, kind="rollback", source_deployment_id=target.id, sha=target.sha, image=target.image)
-        return Result(serializers.deployment(dep), status=202)
+        env = environment_of(ref, call.query.get("project"))
+        target, after = env._rollback_choice(call.body.get("deployment"))
+        taken_at = after.snapshot_taken_at or after.started_at or after.create_date
+        plan = {"target": serializers.deployment(target), "restores_snapshot_taken_at": utc_timestamp(taken_at),
+                "loses_writes_since": utc_timestamp(taken_at),
+                "age_seconds": int((fields.Datetime.now() - taken_at).total_seconds())}
+        loss = (f"writes made to {env.display_name} since {plan['loses_writes_since']} "
+                f"({_age(taken_at)} ago) will be lost; the database replaced is kept, so this rollback can be undone")
+        if call.body.get("dry_run"):
+            return Result({**plan, "message": loss})
+        if env.tier == "production" and not call.body.get("confirm"):
+            raise errors.Conflict(f"rolling back production: {loss}", code="CONFIRMATION_REQUIRED", details=plan,
+                                  remediation=f"Confirm: odooops rollback {env.slug} --confirm "
+                                              "(API: {\"confirm\": true})")
+        dep = env._queue_deployment("rollback", source_deployment_id=target.id, sha=target.sha, image=target.image,
+                                    restore_from=after.snapshot)
+        audit_target(call, env, deployment=dep.id, kind="rollback", target=target.id,
+                     loses_writes_since=plan["loses_writes_since"])
+        return Result({**serializers.deployment(dep), "loses_writes_since": plan["loses_writes_since"]}, status=202)
 
-    @api_route("/promotions", "POST", summary="Deploy the image serving one environment to another",
+    @api_route("/promotions", "POST", summary="Deploy the image (and Odoo) serving one environment to another",
                scope="deployments:write", body=PROMOTE_BODY, action="deployment.promote", tag="deployments",
-               responses={"202": "Queued", "409": "Source has nothing deployed"})
+               responses={"202": "Queued", "404": "No such environment", "409": "Source has nothing deployed"})
     def promote(self, call):
-        source = environment_of(call.body["source"])
-        target = environment_of(call.body["target"])
+        project = call.body.get("project")
+        source = environment_of(call.body["source"], project)
+        target = environment_of(call.body["target"], project)
         if source == target:
             raise errors.ValidationFailed("source and target are the same environment")
         if not source.current_deployment_id:
-            raise errors.Conflict(f"{source.slug} has nothing deployed to promote")
+            raise errors.Conflict(f"{source.display_name} has nothing deployed to promote")
         release = source.current_deployment_id
-        dep = queue(call, target, kind="promote", source_deployment_id=release.id, sha=release.sha,
-                    image=release.image, migrate=call.body.get("migrate", True))
+        dep = target._queue_deployment("promote", source_deployment_id=release.id, sha=release.sha,
+                                       image=release.image, migrate=call.body.get("migrate", True))
+        audit_target(call, target, deployment=dep.id, kind="promote", source=source.display_name)
         return Result(serializers.deployment(dep), status=202)

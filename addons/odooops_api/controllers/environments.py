@@ -1,22 +1,20 @@
-import time
-
 from odoo import http
 from odoo.http import request
 
-from odooops import errors, lifecycle, settings
-from odooops.pipeline import Pipeline
+from odooops import errors, lifecycle
 
 from . import serializers
-from .deployments import busy_check, environment_of, queue
+from .deployments import PROJECT_QUERY, SHA_OR_REF, audit_target, environment_of
 from .lookup import by_ref
 from .routing import api_route, paginated
-from .spec import PAGE_QUERY, Result
+from .spec import PAGE_QUERY, SLUG, Result
 
 LIST_QUERY = {
-    "tier": "dev | staging | production | preview",
-    "status": "An environment state; destroyed environments are listed only when asked for",
+    "tier": {"description": "Only this tier", "schema": {"type": "string", "enum": list(lifecycle.TIERS)}},
+    "status": {"description": "An environment state; destroyed environments are listed only when asked for",
+               "schema": {"type": "string", "enum": list(lifecycle.ENVIRONMENT_STATES)}},
     "branch": "Exact git branch name",
-    "project": "Project slug",
+    "project": {"description": "Project slug", "schema": SLUG},
     **PAGE_QUERY,
 }
 
@@ -47,13 +45,10 @@ class EnvironmentsController(http.Controller):
         return paginated("odooops.environment", domain, query, serializers.environment)
 
     @api_route("/environments/{ref}", "GET", summary="Get an environment by id or slug",
-               scope="environments:read", query={"project": "Project slug, when a slug is in several projects"},
+               scope="environments:read", query={"project": PROJECT_QUERY},
                tag="environments", responses={"404": "No such environment", "409": "Ambiguous slug"})
     def get_environment(self, call, ref):
-        extra = [("state", "!=", "destroyed")] if not ref.isdigit() else []
-        if call.query.get("project"):
-            extra.append(("project_id.slug", "=", call.query["project"]))
-        return Result(serializers.environment(by_ref("odooops.environment", ref, "environment", extra)))
+        return Result(serializers.environment(environment_of(ref, call.query.get("project"), live=False)))
 
 
 CREATE_BODY = {
@@ -62,7 +57,7 @@ CREATE_BODY = {
         "project": {"type": "string", "minLength": 1, "maxLength": 100},
         "branch": {"type": "string", "minLength": 1, "maxLength": 300},
         "tier": {"enum": list(lifecycle.TIERS)},
-        "sha": {"type": "string", "pattern": "^[0-9a-f]{7,40}$"},
+        "sha": SHA_OR_REF,
         "workers": {"type": "integer", "minimum": 0, "maximum": 64},
         "cpu": {"type": "number", "exclusiveMinimum": 0, "maximum": 64},
         "memory_mb": {"type": "integer", "minimum": 256, "maximum": 262144},
@@ -87,7 +82,8 @@ class EnvironmentLifecycleController(http.Controller):
 
     @api_route("/environments", "POST", summary="Create an environment for a branch and deploy it",
                scope="environments:write", body=CREATE_BODY, action="environment.create", tag="environments",
-               responses={"202": "Created; its first deployment is queued", "409": "The branch already has one"})
+               responses={"202": "Created; its first deployment is queued", "404": "No such project",
+                          "409": "The branch already has one"})
     def create_environment(self, call):
         body = call.body
         project = by_ref("odooops.project", body["project"], "project")
@@ -100,80 +96,45 @@ class EnvironmentLifecycleController(http.Controller):
         env = request.env["odooops.environment"].sudo().create({
             "project_id": project.id, "branch": body["branch"], "tier": body.get("tier", "dev"),
             "owner_id": request.env.uid, **_values(body)})
-        dep = queue(call, env, kind="deploy", ref=body.get("sha") or body["branch"])
-        call.audit_details["environment"] = env.id
+        dep = env._queue_deployment("deploy", ref=body.get("sha") or body["branch"])
+        audit_target(call, env, deployment=dep.id, kind=dep.kind, ref=dep.ref, environment=env.id)
         return Result({**serializers.environment(env), "deployment": serializers.deployment(dep)}, status=202)
 
     @api_route("/environments/{ref}", "PATCH", summary="Change workers, limits or custom domains; redeploys",
                scope="environments:write", body=UPDATE_BODY, action="environment.update", tag="environments",
+               query={"project": PROJECT_QUERY},
                responses={"202": "Updated; a redeployment is queued"})
     def update_environment(self, call, ref):
-        env = environment_of(ref)
-        busy_check(env)
+        env = environment_of(ref, call.query.get("project"))
+        current = env.current_deployment_id
+        audit_target(call, env, changes=call.body)
         env.write(_values(call.body))
         result = serializers.environment(env)
-        if env.current_deployment_id:
-            current = env.current_deployment_id
-            # Same image, same database: only the container and the route change.
-            dep = queue(call, env, kind="redeploy", source_deployment_id=current.id, sha=current.sha,
-                        image=current.image, migrate=False)
+        if current:
+            # Same image, same Odoo, same database: only the container and the route change.
+            dep = env._queue_deployment("redeploy", source_deployment_id=current.id, sha=current.sha,
+                                        image=current.image, migrate=False)
+            call.audit_details["deployment"] = dep.id
             result["deployment"] = serializers.deployment(dep)
-        call.audit_target = f"environment:{env.project_id.slug}/{env.slug}"
-        call.audit_details = {**call.audit_details, "changes": call.body}
         return Result(result, status=202)
 
     @api_route("/environments/{ref}", "DELETE",
-               summary="Destroy an environment: containers, route, database, role, filestore (idempotent)",
-               scope="environments:write", query={"keep_database": "true to keep the database and its role"},
-               action="environment.destroy", tag="environments", responses={"200": "The cleanup report"})
+               summary="Destroy an environment: containers, route, database, role, filestore (a queued job)",
+               scope="environments:write", query={"keep_database": {"description": "true to keep the database and its role",
+                                                                   "schema": {"type": "boolean"}},
+                                                  "project": PROJECT_QUERY},
+               action="environment.destroy", tag="environments",
+               responses={"202": "The destroy is queued; follow its deployment",
+                          "200": "Already destroyed", "409": "A deployment is still running"})
     def destroy_environment(self, call, ref):
-        env = by_ref("odooops.environment", ref, "environment").sudo()
-        call.audit_target = f"environment:{env.project_id.slug}/{env.slug}"
+        env = environment_of(ref, call.query.get("project"), live=False)
         keep = (call.query.get("keep_database") or "").lower() in ("1", "true", "yes")
+        audit_target(call, env, keep_database=keep)
         if env.state == "destroyed":
-            return Result({"environment": serializers.environment(env), "removed": None, "already_destroyed": True})
-        busy_check(env)
-        env._transition("destroying")
-        report = Pipeline(env._data_plane(), env._plan()).destroy(keep_database=keep)
-        env._transition("destroyed")
-        call.audit_details = {"report": report, "keep_database": keep}
-        return Result({"environment": serializers.environment(env), "removed": report, "already_destroyed": False})
+            return Result({"environment": serializers.environment(env), "deployment": None,
+                           "already_destroyed": True})
+        dep = env._queue_destroy(keep_database=keep)
+        call.audit_details["deployment"] = dep.id
+        return Result({"environment": serializers.environment(env), "deployment": serializers.deployment(dep),
+                       "already_destroyed": False}, status=202)
 
-    @api_route("/environments/{ref}/credentials", "GET",
-               summary="The environment's database credentials (admins; every read is audited)",
-               scope="secrets:read", action="environment.credentials.read", audit=True, tag="environments")
-    def credentials(self, call, ref):
-        env = environment_of(ref)
-        config = settings.current()
-        call.audit_target = f"environment:{env.project_id.slug}/{env.slug}"
-        return Result({"host": config.pg_host, "port": config.pg_port, "database": env.database_name,
-                       "user": env.db_role, "password": env._db_password()})
-
-    @api_route("/environments/{ref}/logs", "GET", summary="Container logs; follow=true streams them",
-               scope="environments:read",
-               query={"follow": "true to stream new lines", "tail": "lines of history (default 200)",
-                      "timeout": "with follow: seconds to stream (default 300)"}, tag="environments")
-    def logs(self, call, ref):
-        env = environment_of(ref)
-        current = env.current_deployment_id
-        if not current or not current.container:
-            raise errors.Conflict(f"{env.slug} runs no container", remediation="Deploy it first.")
-        try:
-            tail = int(call.query.get("tail") or 200)
-            timeout = min(int(call.query.get("timeout") or 300), 3600)
-        except ValueError:
-            raise errors.ValidationFailed("tail and timeout are whole numbers") from None
-        runtime = env._data_plane().docker
-        if (call.query.get("follow") or "").lower() not in ("1", "true", "yes"):
-            return Result({"container": current.container, "lines": runtime.logs(current.container, tail=tail)})
-        lines = runtime.logs(current.container, follow=True, tail=tail)
-        return Result(None, stream=follow_stream(lines, timeout))
-
-
-def follow_stream(lines, timeout):
-    """Yield log lines until ``timeout`` seconds have passed (the stream then ends)."""
-    deadline = time.monotonic() + timeout
-    for line in lines:
-        yield (line + "\n").encode()
-        if time.monotonic() > deadline:
-            break

@@ -1,6 +1,9 @@
 """One pipeline for every /api/v1 request: request id → authentication → rate limit →
-scope → query and body validation → handler → JSON envelope. Errors become the
-spec's error format, never a traceback; mutating calls and auth failures are audited."""
+scope → path, query and body validation → handler → JSON envelope. Errors become the
+spec's error format, never a traceback; mutating calls and auth failures are audited.
+
+Validation happens here, once, against the schemas the OpenAPI document publishes:
+a control character anywhere (path, query name or value, JSON string) is a 422."""
 import logging
 import time
 
@@ -20,7 +23,9 @@ from .spec import AUTHENTICATED, MUTATING, Call
 _logger = logging.getLogger(__name__)
 
 
-def serve(spec, handler):
+def serve(spec, handler, path_args=None, check_input=True):
+    """Answer the current request with ``handler(call)``. ``check_input=False`` (the
+    catch-all of unknown paths) hands the handler an empty call without reading the input."""
     request_id = envelope.new_request_id()
     started = time.monotonic()
     principal = None
@@ -36,7 +41,11 @@ def serve(spec, handler):
             request.update_env(user=principal.uid)
             if spec.scope != AUTHENTICATED:
                 scopes.require(spec.scope, principal.scopes)
-        call = Call(principal, parse_body(spec), parse_query(spec), request_id)
+        if check_input:
+            validation.check_path(path_args or {}, spec.path_params, spec.noun)
+            call = Call(principal, parse_body(spec), parse_query(spec), request_id)
+        else:
+            call = Call(principal, {}, {}, request_id)
         result = handler(call)
         if result.stream is not None:
             return Response(result.stream, status=200, content_type="text/plain; charset=utf-8",
@@ -82,7 +91,10 @@ def as_api_error(exc, request_id):
         return errors.Conflict("a resource with the same unique values already exists",
                                details={"constraint": exc.diag.constraint_name})
     if isinstance(exc, HTTPException) and exc.code and exc.code < 500:
-        return errors.OdooOpsError(exc.description or exc.name, code=exc.name.upper().replace(" ", "_"))
+        error = errors.OdooOpsError(exc.description or exc.name, code=exc.name.upper().replace(" ", "_"),
+                                    remediation="See GET /api/v1/openapi.json for what this endpoint takes.")
+        error.http_status = exc.code
+        return error
     _logger.exception("unhandled error in %s %s [%s]", request.httprequest.method,
                       request.httprequest.path, request_id)
     return errors.OdooOpsError("internal error; the request id identifies it in the server log",
@@ -99,10 +111,4 @@ def parse_body(spec):
 
 
 def parse_query(spec):
-    args = request.httprequest.args
-    allowed = set(spec.query)
-    unknown = sorted(set(args) - allowed)
-    if unknown:
-        raise errors.ValidationFailed(f"unknown query parameter(s): {', '.join(unknown)}",
-                                      details={"unknown": unknown, "allowed": sorted(allowed)})
-    return {name: args.get(name) for name in args}
+    return validation.check_query(request.httprequest.args, spec.query)

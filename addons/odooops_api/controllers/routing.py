@@ -9,7 +9,7 @@ from odoo.http import request
 from odooops.api import envelope
 
 from .request_pipeline import serve
-from .spec import API_PREFIX, Result, RouteSpec
+from .spec import API_PREFIX, PROJECT_PARAM, Result, RouteSpec, path_names
 
 ROUTES: list[RouteSpec] = []
 
@@ -19,9 +19,18 @@ def _werkzeug_path(path):
 
 
 def api_route(path, method, *, summary, scope, body=None, query=None, responses=None, action=None, tag="misc",
-              audit=False):
+              audit=False, path_params=None):
+    """Declare an endpoint. ``query`` and ``path_params`` map names to a description or to
+    {"description", "schema"}; the pipeline validates against those schemas, the OpenAPI
+    document publishes them. Every route under /environments/{ref} takes ?project=."""
+    query, responses = dict(query or {}), dict(responses or {})
+    if path.startswith("/environments/{ref}"):
+        if not isinstance(query.get("project"), dict):
+            query["project"] = PROJECT_PARAM     # a plain description gets the slug schema too
+        responses.setdefault("409", "The slug is in several projects (AMBIGUOUS_REFERENCE): add ?project=")
     spec = RouteSpec(path=API_PREFIX + path, method=method, summary=summary, scope=scope, body=body,
-                     query=query or {}, responses=responses or {}, action=action, tag=tag, audit=audit)
+                     query=query, responses=responses, action=action, tag=tag, audit=audit,
+                     path_params=path_params or {})
     ROUTES.append(spec)
 
     def decorator(func):
@@ -29,10 +38,21 @@ def api_route(path, method, *, summary, scope, body=None, query=None, responses=
                     save_session=False, readonly=False)
         @functools.wraps(func)
         def endpoint(self, **kwargs):
-            path_args = {name: kwargs[name] for name in re.findall(r"\{(\w+)\}", spec.path)}
-            return serve(spec, lambda call: func(self, call, **path_args))
+            if request.httprequest.method == "OPTIONS":
+                # Odoo adds OPTIONS to every route: it must describe, never run, the handler.
+                return request.make_response(b"", headers=[("Allow", allowed_methods(spec.path))], status=204)
+            path_args = {name: kwargs[name] for name in path_names(spec.path)}
+            return serve(spec, lambda call: func(self, call, **path_args), path_args)
         return endpoint
     return decorator
+
+
+def allowed_methods(template):
+    """The Allow header of a path template: its methods, HEAD with GET, and OPTIONS."""
+    methods = {s.method for s in ROUTES if s.path == template}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods | {"OPTIONS"}))
 
 
 def paginated(model, domain, query, serialize):

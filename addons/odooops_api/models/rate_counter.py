@@ -1,7 +1,9 @@
 import os
 import threading
 import time
+from contextlib import contextmanager
 
+import odoo
 import psycopg2
 from odoo import api, fields, models, sql_db
 
@@ -35,6 +37,10 @@ def _autocommit_cursor(dbname):
     Counting must not wait for, nor be rolled back with, the request's transaction,
     and must cost a single round trip: no ORM cursor, no BEGIN/COMMIT.
     """
+    if odoo.evented:
+        # The streaming (gevent) server runs each request in its own greenlet, which
+        # "thread-local" follows: a cached connection per greenlet would leak.
+        return _once_cursor(dbname)
     key = (os.getpid(), dbname)
     conn = getattr(_local, "connections", {}).get(key)
     if conn is None or conn.closed:
@@ -47,6 +53,18 @@ def _autocommit_cursor(dbname):
             setup.execute("SET synchronous_commit = off")
         _local.connections = {**getattr(_local, "connections", {}), key: conn}
     return conn.cursor()
+
+
+@contextmanager
+def _once_cursor(dbname):
+    _, info = sql_db.connection_info_for(dbname)
+    conn = psycopg2.connect(**info)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cr:
+            yield cr
+    finally:
+        conn.close()
 
 
 class OdooopsRateCounter(models.Model):

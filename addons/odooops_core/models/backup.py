@@ -4,7 +4,7 @@ from odoo import fields, models
 class OdooopsBackup(models.Model):
     _name = "odooops.backup"
     _description = "OdooOps Backup"
-    _inherit = ["mail.thread"]
+    _inherit = ["odooops.readonly.thread"]
     _order = "id desc"
 
     environment_id = fields.Many2one("odooops.environment", required=True, ondelete="restrict",

@@ -1,22 +1,28 @@
 import logging
 
 from odoo import api, fields, models
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.exceptions import UserError
 
-from odooops import lifecycle
+from odooops import lifecycle, logscan
 from odooops.dataplane import Release
-from odooops.errors import OdooOpsError
-from odooops.pipeline import Pipeline
+from odooops.errors import Conflict, DatabaseError, DockerUnavailable, OdooOpsError
+from odooops.pipeline import NEVER_SERVED, Pipeline
 
 _logger = logging.getLogger(__name__)
 
 KIND_SELECTION = [(k, k.capitalize()) for k in lifecycle.DEPLOYMENT_KINDS]
 STATE_SELECTION = [(s, s.capitalize()) for s in lifecycle.DEPLOYMENT_STATES]
+# Trouble of the infrastructure, not of the commit: the job is retried later
+# (the queue.job.function's retry pattern) instead of failing the deployment.
+RETRYABLE = (DockerUnavailable, DatabaseError)
+FACTS = ("snapshot", "container", "http_port", "websocket_port", "image", "sha", "odoo_revision")
 
 
 class OdooopsDeployment(models.Model):
     _name = "odooops.deployment"
     _description = "OdooOps Deployment"
-    _inherit = ["mail.thread"]
+    _inherit = ["odooops.readonly.thread"]
     _order = "id desc"
 
     environment_id = fields.Many2one("odooops.environment", required=True, ondelete="cascade",
@@ -25,6 +31,7 @@ class OdooopsDeployment(models.Model):
     ref = fields.Char(string="Requested ref", help="What was asked for: a SHA or a branch.")
     sha = fields.Char(string="Commit SHA", tracking=True)
     image = fields.Char(tracking=True)
+    odoo_revision = fields.Char(help="The pinned Odoo source this release runs.")
     kind = fields.Selection(KIND_SELECTION, required=True, default="deploy", tracking=True)
     state = fields.Selection(STATE_SELECTION, required=True, default="queued", index=True, tracking=True)
     step = fields.Char(help="The pipeline step running, or the one that failed.")
@@ -32,7 +39,9 @@ class OdooopsDeployment(models.Model):
                                       tracking=True, ondelete="set null")
     source_deployment_id = fields.Many2one("odooops.deployment", ondelete="set null",
                                            help="For a rollback, what it rolls back to; for a promotion, what it promotes.")
+    restore_from = fields.Char(help="For a rollback: the snapshot it restores.")
     migrate = fields.Boolean(default=True, help="For a promotion: migrate the target's database.")
+    keep_database = fields.Boolean(help="For a destroy: keep the database and its role.")
     started_at = fields.Datetime()
     finished_at = fields.Datetime()
     duration = fields.Float(compute="_compute_duration", store=True, help="Seconds")
@@ -41,9 +50,13 @@ class OdooopsDeployment(models.Model):
     container = fields.Char()
     http_port = fields.Integer()
     websocket_port = fields.Integer()
-    snapshot = fields.Char(help="Database copy taken before this deployment migrated; rollback restores it.")
+    snapshot = fields.Char(help="Database copy taken before this deployment changed it; rollback restores it.")
+    snapshot_taken_at = fields.Datetime()
     log = fields.Text()
     error = fields.Text()
+    error_lines = fields.Json(help="The log lines that carry the error.")
+    remediation = fields.Text(help="What to do about the failure.")
+    result = fields.Json(help="What a destroy removed.")
 
     _sha_format = models.Constraint(
         "CHECK (sha IS NULL OR sha ~ '^[0-9a-f]{7,40}$')", "A commit SHA is 7 to 40 lowercase hex digits.")
@@ -53,6 +66,12 @@ class OdooopsDeployment(models.Model):
         for dep in self:
             dep.duration = ((dep.finished_at - dep.started_at).total_seconds()
                             if dep.started_at and dep.finished_at else 0.0)
+
+    @api.depends("kind", "sha", "ref", "environment_id.slug")
+    def _compute_display_name(self):
+        for dep in self:
+            what = (dep.sha or dep.ref or "")[:7]
+            dep.display_name = f"#{dep.id} {dep.kind} {what} → {dep.environment_id.slug}".replace("  ", " ")
 
     def _transition(self, new_state):
         for dep in self:
@@ -70,7 +89,7 @@ class OdooopsDeployment(models.Model):
         self.ensure_one()
         return Release(image=self.image, sha=self.sha, checksums=self.checksums or {}, container=self.container,
                        http_port=self.http_port or None, websocket_port=self.websocket_port or None,
-                       snapshot=self.snapshot or None)
+                       snapshot=self.snapshot or None, odoo_revision=self.odoo_revision or None)
 
     def _enqueue(self):
         for dep in self:
@@ -86,9 +105,10 @@ class OdooopsDeployment(models.Model):
             timings[step] = seconds
         line = f"{step}: {status}" + (f" ({seconds:.1f}s)" if status != "running" else "") + \
             (f" {message}" if message else "")
-        self.write({"step": step, "step_timings": timings, "log": ((self.log or "") + line + "\n")[-100000:],
-                    **{k: v for k, v in facts.items() if k in ("snapshot", "container", "http_port",
-                                                              "websocket_port", "image", "sha")}})
+        vals = {k: v for k, v in facts.items() if k in FACTS}
+        if vals.get("snapshot") and not self.snapshot_taken_at:
+            vals["snapshot_taken_at"] = fields.Datetime.now()
+        self.write({"step": step, "step_timings": timings, "log": ((self.log or "") + line + "\n")[-100000:], **vals})
         self.env.cr.commit()    # progress is visible to `deploy --wait` while the job runs
 
     def _execute(self):
@@ -96,6 +116,7 @@ class OdooopsDeployment(models.Model):
 
         Jobs run as the user who asked; the UI is read-only for every role, so the
         job writes its state as superuser (the request was authorized and audited).
+        A deployment that fails makes its job fail too, so the job's state tells the truth.
         """
         self = self.sudo()  # noqa: PLW0642
         self.ensure_one()
@@ -106,48 +127,97 @@ class OdooopsDeployment(models.Model):
         if env.state in ("draft", "failed", "stopped", "running"):
             env._transition("deploying" if env.state != "draft" else "provisioning")
         self.env.cr.commit()
-        current = env.current_deployment_id._release() if env.current_deployment_id else None
         try:
             pipeline = Pipeline(env._data_plane(), env._plan(), report=self._report)
-            release = self._run_pipeline(pipeline, current)
+            outcome = self._run_pipeline(pipeline)
+        except (Conflict, *RETRYABLE) as exc:
+            if not self._last_attempt():
+                self._requeue()
+                raise RetryableJobError(f"{exc.message}: retrying later") from None
+            failure = exc
         except OdooOpsError as exc:
-            self._fail(exc.message, exc.details.get("logs", ""), getattr(exc, "step", self.step))
-            return exc.message
+            failure = exc
         except Exception as exc:  # noqa: BLE001 - a job must record why it failed
             _logger.exception("deployment %s failed", self.id)
-            self._fail(f"internal error: {exc}", "", self.step)
-            return str(exc)
-        self.write({"image": release.image, "sha": release.sha, "checksums": release.checksums,
-                    "container": release.container, "http_port": release.http_port,
-                    "websocket_port": release.websocket_port, "snapshot": release.snapshot})
-        self._transition("succeeded")
-        if env.state == "provisioning":
-            env._transition("deploying")
-        env.write({"current_deployment_id": self.id, "deployed_sha": release.sha, "image": release.image})
-        env._transition("running")
-        return f"{self.kind} of {release.sha[:12]} succeeded"
+            failure = OdooOpsError(f"internal error: {exc}")
+        else:
+            return self._finish(outcome)
+        self.env.cr.rollback()
+        self._fail(failure)
+        self.env.cr.commit()
+        raise UserError(f"{self.kind} {self.id} failed at {self.step}: {self.error}")
 
-    def _run_pipeline(self, pipeline, current):
+    def _run_pipeline(self, pipeline):
         env = self.environment_id
+        current = env.current_deployment_id._release() if env.current_deployment_id else None
         taken = env._taken_ports()
+        if self.kind == "destroy":
+            return pipeline.destroy(keep_database=self.keep_database)
         if self.kind == "rollback":
-            return pipeline.rollback(deployment=self.id, current=current,
-                                     target=self.source_deployment_id._release(), taken_ports=taken)
+            return pipeline.rollback(deployment=self.id, current=current, target=self.source_deployment_id._release(),
+                                     restore_from=self.restore_from, taken_ports=taken)
         if self.kind in ("promote", "redeploy"):
             source = self.source_deployment_id
             return pipeline.deploy(deployment=self.id, remote=None, sha=source.sha, base_image=None,
                                    current=current, taken_ports=taken, image=source.image,
-                                   checksums=source.checksums, migrate=self.migrate)
+                                   checksums=source.checksums, migrate=self.migrate,
+                                   odoo_revision=source.odoo_revision or None)
         project = env.project_id
         return pipeline.deploy(deployment=self.id, remote=project.git_remote, sha=self.ref or self.sha,
                                base_image=project.base_image, current=current, taken_ports=taken,
                                test_command=project.test_command or None)
 
-    def _fail(self, message, logs, step):
-        self.env.cr.rollback()
-        self.write({"error": message, "step": step,
-                    "log": ((self.log or "") + (logs or ""))[-100000:]})
-        self._transition("failed")
+    def _finish(self, outcome):
+        """Record a finished deployment and what now serves: used by the job and by the
+        reconciler (which finds deployments whose worker died after the switch)."""
         env = self.environment_id
+        if self.kind == "destroy":
+            self.write({"result": outcome})
+            self._transition("succeeded")
+            env._transition("destroyed")
+            return f"destroyed {env.display_name}"
+        if isinstance(outcome, Release):
+            self.write({"image": outcome.image, "sha": outcome.sha, "checksums": outcome.checksums,
+                        "container": outcome.container, "http_port": outcome.http_port,
+                        "websocket_port": outcome.websocket_port, "snapshot": outcome.snapshot,
+                        "odoo_revision": outcome.odoo_revision})
+        self._transition("succeeded")
+        if env.state in ("provisioning", "running"):
+            env._transition("deploying")
+        env.write({"current_deployment_id": self.id, "deployed_sha": self.sha, "image": self.image, "drift": False})
+        env._transition("running")
+        return f"{self.kind} of {(self.sha or '')[:12]} succeeded"
+
+    def _fail(self, exc):
+        logs = (exc.details.get("logs") or exc.details.get("log") or "") if isinstance(exc.details, dict) else ""
+        env = self.environment_id
+        remediation = exc.remediation
+        if not env.current_deployment_id and self.kind != "destroy" and "still serving" in (remediation or ""):
+            remediation = NEVER_SERVED
+        log = ((self.log or "") + (logs or ""))[-100000:]
+        self.write({"error": exc.message, "step": getattr(exc, "step", None) or self.step, "log": log,
+                    "error_lines": logscan.error_lines(logs or log) or [exc.message], "remediation": remediation})
+        self._transition("failed")
         if env.state in ("provisioning", "deploying"):
             env._transition("running" if env.current_deployment_id else "failed")
+        elif env.state == "destroying":
+            env._transition("failed")
+
+    def _job(self):
+        uuid = self.env.context.get("job_uuid")
+        return self.env["queue.job"].sudo().search([("uuid", "=", uuid)], limit=1) if uuid else None
+
+    def _last_attempt(self):
+        job = self._job()
+        # queue_job counts this attempt only after it returns: ``retry`` is the previous count.
+        return not job or (job.max_retries and job.retry + 1 >= job.max_retries)
+
+    def _requeue(self):
+        """Put the deployment back to queued for the next attempt (nothing was changed)."""
+        self.env.cr.rollback()
+        env = self.environment_id
+        self.write({"state": "queued", "started_at": False,
+                    "log": (self.log or "") + "infrastructure unavailable: retrying later\n"})
+        if env.state in ("provisioning", "deploying"):
+            env.write({"state": "running" if env.current_deployment_id else "draft"})
+        self.env.cr.commit()

@@ -1,10 +1,13 @@
 import secrets
 
+import psycopg2
 from odoo import api, fields, models
 
-from odooops import lifecycle, quotas, secretbox, settings
+from odooops import errors, lifecycle, odoo_admin, quotas, secretbox, settings
 from odooops.dataplane import DataPlane, EnvironmentPlan
 from odooops.naming import branch_slug, database_name, hostname, role_name, validate_branch, validate_domain
+
+SEALED = ("db_password_sealed", "admin_password_sealed", "master_password_sealed", "login_secret_sealed")
 
 TIER_SELECTION = [("dev", "Development"), ("staging", "Staging"),
                   ("production", "Production"), ("preview", "Preview")]
@@ -14,7 +17,7 @@ STATE_SELECTION = [(s, s.capitalize()) for s in lifecycle.ENVIRONMENT_STATES]
 class OdooopsEnvironment(models.Model):
     _name = "odooops.environment"
     _description = "OdooOps Environment"
-    _inherit = ["mail.thread"]
+    _inherit = ["odooops.readonly.thread"]
     _order = "project_id, tier, slug"
     _rec_name = "slug"
 
@@ -24,7 +27,7 @@ class OdooopsEnvironment(models.Model):
     slug = fields.Char(required=True, readonly=True, index=True)
     tier = fields.Selection(TIER_SELECTION, required=True, default="dev", tracking=True)
     state = fields.Selection(STATE_SELECTION, required=True, default="draft", index=True, tracking=True)
-    url = fields.Char(compute="_compute_url", store=True)
+    url = fields.Char(compute="_compute_url", help="Where users reach it (ODOOOPS_ENVIRONMENT_URL).")
     database_name = fields.Char(readonly=True, index=True)
     deployed_sha = fields.Char(tracking=True)
     image = fields.Char(tracking=True)
@@ -39,6 +42,11 @@ class OdooopsEnvironment(models.Model):
     drift = fields.Char(readonly=True, help="What the reconciler found wrong and could not repair.")
     db_role = fields.Char(readonly=True)
     db_password_sealed = fields.Char(readonly=True, groups="base.group_system", copy=False)
+    admin_password_sealed = fields.Char(readonly=True, groups="base.group_system", copy=False,
+                                        help="Its Odoo admin's password (never 'admin').")
+    master_password_sealed = fields.Char(readonly=True, groups="base.group_system", copy=False)
+    login_secret_sealed = fields.Char(readonly=True, groups="base.group_system", copy=False,
+                                      help="Signs one-time login links into the environment.")
     current_deployment_id = fields.Many2one("odooops.deployment", readonly=True, tracking=True,
                                             help="The deployment whose release serves now.")
     http_port = fields.Integer(related="current_deployment_id.http_port")
@@ -60,9 +68,15 @@ class OdooopsEnvironment(models.Model):
 
     @api.depends("slug", "project_id.domain")
     def _compute_url(self):
+        config = settings.current()
         for env in self:
-            env.url = (f"http://{hostname(env.slug, env.project_id.domain)}"
+            env.url = (config.environment_address(hostname(env.slug, env.project_id.domain))
                        if env.slug and env.project_id.domain else False)
+
+    @api.depends("project_id.slug", "slug")
+    def _compute_display_name(self):
+        for env in self:
+            env.display_name = f"{env.project_id.slug}/{env.slug}" if env.slug else env.branch
 
     @api.constrains("tier", "workers", "cpu_limit", "memory_limit_mb")
     def _check_quota(self):
@@ -84,30 +98,73 @@ class OdooopsEnvironment(models.Model):
             vals.setdefault("db_role", role_name(vals["database_name"]))
             if vals.get("custom_domains"):
                 vals["custom_domains"] = self._clean_domains(vals["custom_domains"])
-            vals.setdefault("db_password_sealed", secretbox.seal(self._secret_key(), secrets.token_urlsafe(24)))
-        return super().create(vals_list)
+            key = self._secret_key()
+            for field in SEALED:
+                vals.setdefault(field, secretbox.seal(key, secrets.token_urlsafe(24)))
+        records = super().create(vals_list)
+        records._check_hostnames_free()
+        return records
 
     def write(self, vals):
         if vals.get("custom_domains"):
             vals["custom_domains"] = self._clean_domains(vals["custom_domains"])
-        return super().write(vals)
+        result = super().write(vals)
+        if "custom_domains" in vals:
+            self._check_hostnames_free()
+        return result
 
     @api.model
     def _clean_domains(self, text):
         return ",".join(validate_domain(h) for h in text.split(",") if h.strip())
 
+    def _check_hostnames_free(self):
+        """A hostname serves one environment: nginx would pick one of two at random."""
+        others = self.sudo().search([("state", "!=", "destroyed"), ("id", "not in", self.ids)])
+        taken = {host: env for env in others for host in env._hostnames()}
+        for env in self:
+            for host in env._hostnames():
+                if host in taken:
+                    raise errors.Conflict(f"{host} already serves environment {taken[host].display_name}",
+                                          code="HOSTNAME_TAKEN", details={"hostname": host},
+                                          remediation="Choose another custom domain.")
+
     @api.model
     def _secret_key(self):
+        """The sealing key, kept outside this database (settings.sealing_key_file). A key
+        that older versions kept in ir.config_parameter is moved out on first use."""
         params = self.env["ir.config_parameter"].sudo()
-        key = params.get_param("odooops.secret_key")
-        if not key:
-            key = secretbox.new_key()
-            params.set_param("odooops.secret_key", key)
+        legacy = params.get_param("odooops.secret_key")
+        key = secretbox.load_key(settings.current().sealing_key_file, create=True, initial=legacy)
+        if legacy:
+            params.search([("key", "=", "odooops.secret_key")]).unlink()
         return key
 
-    def _db_password(self):
+    def _unseal(self, field):
         self.ensure_one()
-        return secretbox.open_(self._secret_key(), self.sudo().db_password_sealed)
+        sealed = self.sudo()[field]
+        return secretbox.open_(self._secret_key(), sealed) if sealed else ""
+
+    def _db_password(self):
+        return self._unseal("db_password_sealed")
+
+    def _credentials(self):
+        """Every secret of the environment (callers check the secrets:read scope and audit)."""
+        self.ensure_one()
+        config = settings.current()
+        return {"host": config.pg_host, "port": config.pg_port, "database": self.database_name,
+                "user": self.db_role, "password": self._db_password(),
+                "odoo_admin": {"login": "admin", "password": self._unseal("admin_password_sealed")},
+                "master_password": self._unseal("master_password_sealed")}
+
+    def _login_link(self):
+        """A one-time login URL into the environment as its admin, valid a minute."""
+        self.ensure_one()
+        secret = self._unseal("login_secret_sealed")
+        if not secret or not self.current_deployment_id:
+            raise errors.Conflict(f"{self.display_name} serves nothing yet",
+                                  remediation="Deploy it first, then ask for a login link.")
+        token, expires = odoo_admin.login_token(secret, self.database_name)
+        return {"url": f"{self.url}/odooops/login?token={token}", "expires_at": expires}
 
     def _hostnames(self):
         self.ensure_one()
@@ -119,7 +176,10 @@ class OdooopsEnvironment(models.Model):
         self.ensure_one()
         return EnvironmentPlan(project=self.project_id.slug, slug=self.slug, database=self.database_name,
                                db_role=self.db_role, db_password=self._db_password(), hostnames=self._hostnames(),
-                               workers=self.workers, cpu=self.cpu_limit, memory_mb=self.memory_limit_mb)
+                               workers=self.workers, cpu=self.cpu_limit, memory_mb=self.memory_limit_mb,
+                               admin_password=self._unseal("admin_password_sealed"),
+                               master_password=self._unseal("master_password_sealed"),
+                               login_secret=self._unseal("login_secret_sealed"))
 
     @api.model
     def _data_plane(self):
@@ -137,3 +197,69 @@ class OdooopsEnvironment(models.Model):
         for env in self:
             lifecycle.check_environment_transition(env.state, new_state)
         self.write({"state": new_state})
+
+    # -- operations: the one door every caller uses (API, CLI path, git and policy addons) ------
+
+    def _queue_deployment(self, kind, **vals):
+        """Create and enqueue one deployment of this environment. Concurrent callers are
+        serialized by a row lock on the environment; a second one while another
+        deployment is queued or running gets a Conflict."""
+        self.ensure_one()
+        env = self.sudo()
+        try:
+            self.env.cr.execute("SELECT id FROM odooops_environment WHERE id = %s FOR UPDATE NOWAIT", [env.id])
+        except psycopg2.errors.LockNotAvailable:
+            raise errors.Conflict(f"{env.display_name} is being changed by another request",
+                                  remediation="Retry in a moment.") from None
+        env.invalidate_recordset(["state"])
+        if env.state == "destroyed" or (env.state == "destroying" and kind != "destroy"):
+            raise errors.Conflict(f"environment {env.display_name} is {env.state}",
+                                  remediation="Create a new environment for the branch: odooops env create BRANCH.")
+        busy = env.deployment_ids.filtered(lambda d: d.state in ("queued", "running"))
+        if busy:
+            raise errors.Conflict(f"deployment {busy[0].id} of {env.display_name} is still {busy[0].state}",
+                                  details={"deployment": busy[0].id},
+                                  remediation=f"Wait for it (odooops deployment get {busy[0].id} --wait), then retry.")
+        deployment = self.env["odooops.deployment"].sudo().create(
+            {"environment_id": env.id, "kind": kind, "requested_by_id": self.env.uid, **vals})
+        deployment._enqueue()
+        return deployment
+
+    def _queue_destroy(self, keep_database=False):
+        self.ensure_one()
+        deployment = self._queue_deployment("destroy", keep_database=keep_database)
+        self.sudo()._transition("destroying")
+        return deployment
+
+    def _rollback_choice(self, target_id=None):
+        """(target deployment, snapshot to restore) of a rollback, or a precise error.
+
+        Going back to deployment T restores the database as T left it: the snapshot
+        taken by the first successful deployment after T, before it changed anything."""
+        self.ensure_one()
+        env = self.sudo()
+        current = env.current_deployment_id
+        if not current:
+            raise errors.Conflict(f"{env.display_name} has never served: there is nothing to roll back")
+        done = env.deployment_ids.filtered(lambda d: d.state == "succeeded" and d.kind != "destroy").sorted("id")
+        if target_id:
+            target = self.env["odooops.deployment"].sudo().browse(target_id).exists()
+            if not target or target.environment_id != env:
+                raise errors.ValidationFailed(f"deployment {target_id} is not a deployment of {env.display_name}",
+                                              remediation=f"List them: odooops deployment list {env.slug}")
+            if target == current:
+                raise errors.Conflict(f"deployment {target_id} is the one serving now")
+            if target.state != "succeeded" or not target.image:
+                raise errors.Conflict(f"deployment {target_id} {target.state}: only a deployment that served "
+                                      "can be rolled back to")
+        else:
+            earlier = done.filtered(lambda d: d.id < current.id)
+            if not earlier:
+                raise errors.Conflict(f"{env.display_name} has no earlier successful deployment to roll back to",
+                                      remediation="Deploy an older commit instead: odooops deploy ENV --sha SHA")
+            target = earlier[-1]
+        after = done.filtered(lambda d: d.id > target.id and d.snapshot)[:1]
+        if not after:
+            raise errors.Conflict(f"no copy of the database as deployment {target.id} left it was kept",
+                                  remediation="Deploy that commit instead: it migrates forward.")
+        return target, after

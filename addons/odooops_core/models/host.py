@@ -4,7 +4,7 @@ from odoo import api, fields, models
 class OdooopsHost(models.Model):
     _name = "odooops.host"
     _description = "OdooOps Docker Host"
-    _inherit = ["mail.thread"]
+    _inherit = ["odooops.readonly.thread"]
     _order = "name"
 
     name = fields.Char(required=True, tracking=True)

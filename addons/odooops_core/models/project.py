@@ -1,14 +1,18 @@
 from odoo import api, fields, models
 
-from odooops import settings
+from odooops import errors, settings
+from odooops.drivers import git
 from odooops.naming import slugify, validate_domain
 from odooops.remotes import validate_git_remote
+
+# What the API may set on a project (members are logins, turned into user_ids here).
+API_FIELDS = ("name", "git_remote", "default_branch", "base_image", "domain", "test_command")
 
 
 class OdooopsProject(models.Model):
     _name = "odooops.project"
     _description = "OdooOps Project"
-    _inherit = ["mail.thread"]
+    _inherit = ["odooops.readonly.thread"]
     _order = "name"
 
     name = fields.Char(required=True, tracking=True)
@@ -17,17 +21,23 @@ class OdooopsProject(models.Model):
     default_branch = fields.Char(required=True, default="main", tracking=True)
     base_image = fields.Char(required=True, default=lambda self: settings.current().base_image, tracking=True,
                              help="Pinned Odoo 19 base image every build of this project starts FROM.")
-    domain = fields.Char(required=True, default=lambda self: settings.current().domain, tracking=True,
-                         help="Environments answer at <slug>.<domain>.")
+    domain = fields.Char(required=True, tracking=True,
+                         help="Environments answer at <slug>.<domain>. Default: <project slug>.<ODOOOPS_DOMAIN>, "
+                              "so that two projects never share a hostname.")
     test_command = fields.Char(tracking=True, help="Run in every new image before it is deployed; "
                                "a non-zero exit fails the deployment. Example: odoo-bin … --test-tags /my_module")
     user_ids = fields.Many2many("res.users", string="Members", tracking=True,
                                 help="Who may see this project. Empty: every OdooOps user.")
     environment_ids = fields.One2many("odooops.environment", "project_id")
     environment_count = fields.Integer(compute="_compute_environment_count")
-    active = fields.Boolean(default=True, tracking=True)
+    active = fields.Boolean(default=True, tracking=True,
+                            help="A deleted project is archived: its environments' and deployments' history stays, "
+                                 "and its slug and domain are free for a new project.")
 
-    _slug_uniq = models.Constraint("UNIQUE (slug)", "A project with this slug already exists.")
+    # Unique among active projects only: a deleted (archived) project keeps its history
+    # and a new project may take its name and domain again.
+    _slug_active_uniq = models.UniqueIndex("(slug) WHERE active", "A project with this slug already exists.")
+    _domain_active_uniq = models.UniqueIndex("(domain) WHERE active", "Another project already uses this domain.")
 
     @api.depends("environment_ids.state")
     def _compute_environment_count(self):
@@ -38,11 +48,15 @@ class OdooopsProject(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             vals.setdefault("slug", slugify(vals.get("name") or ""))
+            vals.setdefault("domain", f"{vals['slug']}.{settings.current().domain}")
             self._check_inputs(vals)
+            self._check_free(vals)
         return super().create(vals_list)
 
     def write(self, vals):
         self._check_inputs(vals)
+        for project in self:
+            project._check_free(vals)
         return super().write(vals)
 
     @api.model
@@ -51,3 +65,72 @@ class OdooopsProject(models.Model):
             validate_git_remote(vals["git_remote"])
         if vals.get("domain"):
             vals["domain"] = validate_domain(vals["domain"])
+
+    def _check_free(self, vals):
+        """Slug and domain are unique among active projects: say so before the index does."""
+        others = self.sudo().with_context(active_test=True).search
+        mine = [("id", "!=", self.id)] if self else []
+        if vals.get("slug") and others([("slug", "=", vals["slug"])] + mine, limit=1):
+            raise errors.Conflict(
+                f"a project with slug {vals['slug']!r} already exists", details={"slug": vals["slug"]},
+                remediation="Choose another name, or change that project: odooops project list "
+                            "(API: GET /api/v1/projects, PATCH /api/v1/projects/{slug}).")
+        taken = vals.get("domain") and others([("domain", "=", vals["domain"])] + mine, limit=1)
+        if taken:
+            raise errors.Conflict(
+                f"project {taken.slug!r} already uses the domain {vals['domain']!r}", code="DOMAIN_TAKEN",
+                details={"domain": vals["domain"], "project": taken.slug},
+                remediation="Give this project a domain of its own, e.g. <project>.<your domain>.")
+
+    # -- what the API does (the controller only parses and serializes) ---------------
+
+    @api.model
+    def _api_values(self, body):
+        vals = {k: v for k, v in body.items() if k in API_FIELDS}
+        self._check_inputs(vals)
+        if "members" in body:
+            users = self.env["res.users"].sudo().search([("login", "in", body["members"])])
+            missing = sorted(set(body["members"]) - set(users.mapped("login")))
+            if missing:
+                raise errors.ValidationFailed(f"unknown member login(s): {', '.join(missing)}",
+                                              details={"members": missing},
+                                              remediation="Members are logins of existing users.")
+            vals["user_ids"] = [(6, 0, users.ids)]
+        return vals
+
+    @api.model
+    def _api_create(self, body, author, request_id):
+        """Register a project from an API body; its git remote must answer (git ls-remote)."""
+        vals = self._api_values(body)
+        vals.setdefault("slug", slugify(vals["name"]))
+        vals.setdefault("domain", f"{vals['slug']}.{settings.current().domain}")
+        self.browse()._check_free(vals)
+        git.check_reachable(vals["git_remote"])
+        project = self.sudo().create(vals)
+        project.message_post(body=f"Created through the API by {author} ({request_id})")
+        return project
+
+    def _api_update(self, body, author, request_id):
+        self.ensure_one()
+        vals = self._api_values(body)
+        self._check_free(vals)
+        if vals.get("git_remote") and vals["git_remote"] != self.git_remote:
+            git.check_reachable(vals["git_remote"])
+        self.sudo().write(vals)
+        self.sudo().message_post(body=f"Changed through the API by {author} ({request_id}): {', '.join(sorted(body))}")
+        return self
+
+    def _api_delete(self, author, request_id):
+        """Archive the project (its history stays; its slug and domain become free).
+        Refused while it has environments that are not destroyed."""
+        self.ensure_one()
+        live = self.sudo().environment_ids.filtered(lambda e: e.state != "destroyed")
+        if live:
+            raise errors.Conflict(
+                f"project {self.slug!r} still has {len(live)} environment(s) that are not destroyed",
+                code="PROJECT_HAS_ENVIRONMENTS", details={"environments": sorted(live.mapped("slug"))},
+                remediation=f"Destroy them first: odooops env destroy SLUG --project {self.slug} "
+                            "(API: DELETE /api/v1/environments/{ref}?project=" + self.slug + ").")
+        self.sudo().message_post(body=f"Deleted (archived) through the API by {author} ({request_id})")
+        self.sudo().write({"active": False})
+        return self

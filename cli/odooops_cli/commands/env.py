@@ -1,10 +1,16 @@
+"""odooops env list|get|create|update|destroy|open."""
 import functools
+import os
+import sys
+import webbrowser
 
 import click
 
-from .. import output
+from .. import exit_codes, output
 from ..client import CliError
-from ..context import client, json_option, page_options
+from ..context import client, json_option, page_options, project_option, wait_option, wide_option
+from ._follow import cleanup_report, finish, wait_for
+from ._refs import command, fetch_environment
 
 TIERS = ["dev", "staging", "production", "preview"]
 STATES = ["draft", "provisioning", "deploying", "running", "stopped", "failed", "destroying", "destroyed"]
@@ -12,22 +18,24 @@ STATES = ["draft", "provisioning", "deploying", "running", "stopped", "failed", 
 
 @click.group("env")
 def env_group():
-    """Environments: one database, filestore, container and URL per branch."""
+    """Environments: a database, container and URL per branch."""
 
 
 @env_group.command("list")
 @click.option("--tier", type=click.Choice(TIERS), help="Only this tier.")
 @click.option("--status", type=click.Choice(STATES), help="Only this state (destroyed ones only when asked).")
 @click.option("--branch", help="Only this git branch.")
-@click.option("--project", help="Only this project (slug).")
+@project_option(help="Only this project.")
+@wide_option
 @page_options
 @json_option
-def env_list(tier, status, branch, project, paging, as_json):
+def env_list(tier, status, branch, project, wide, paging, as_json):
     """List environments.
 
     \b
     Examples:
       odooops env list --tier=dev
+      odooops env list --project acme --wide
       odooops env list --status=failed --json
     """
     params = {k: v for k, v in {"tier": tier, "status": status, "branch": branch, "project": project}.items() if v}
@@ -35,36 +43,28 @@ def env_list(tier, status, branch, project, paging, as_json):
     if as_json:
         return output.print_json(body["data"])
     if not body["data"]:
-        output.console(stderr=True).print("no environments" + (" match" if params else " yet"))
+        output.note("no environments" + (" match" if params else " yet"))
         return
-    output.table(body["data"], [
+    columns = [
         ("SLUG", lambda e: e["slug"]), ("PROJECT", lambda e: e["project"]["slug"]),
         ("BRANCH", lambda e: e["branch"]), ("TIER", lambda e: e["tier"]),
-        ("STATUS", lambda e: output.status(e["status"])), ("SHA", lambda e: (e["deployed_sha"] or "")[:10]),
-        ("URL", lambda e: e["url"]),
-    ])
+        ("STATUS", lambda e: output.status(e["status"])), ("SHA", lambda e: output.short_sha(e["deployed_sha"])),
+        ("AGE", lambda e: output.age(e.get("created_at"))), ("URL", lambda e: e["url"]),
+    ]
+    if wide:
+        columns = [("ID", lambda e: e["id"])] + columns + [
+            ("WORKERS", lambda e: e["workers"]),
+            ("LIMITS", lambda e: f"{e['limits']['cpu']} cpu, {e['limits']['memory_mb']} MB"),
+            ("DEPLOYMENT", lambda e: e.get("current_deployment")), ("OWNER", lambda e: e.get("owner")),
+            ("EXPIRES", lambda e: e.get("expires_at")),
+        ]
+    output.table(body["data"], columns)
     output.page_footer(body["meta"])
-
-
-def fetch_environment(ref, project=None):
-    """An environment by id, slug or branch name (branch names may hold '/')."""
-    api = client()
-    if "/" in ref:
-        params = {"branch": ref, **({"project": project} if project else {})}
-        found = api.get("/environments", params=params)["data"]
-        if not found:
-            raise CliError(f"no live environment for branch {ref!r}", code=6,
-                           remediation="List them with 'odooops env list'.")
-        if len(found) > 1:
-            raise CliError(f"branch {ref!r} has environments in several projects", code=7,
-                           remediation="Add --project SLUG or use the environment id.")
-        return found[0]
-    return api.get(f"/environments/{ref}", params={"project": project} if project else None)["data"]
 
 
 @env_group.command("get")
 @click.argument("ref")
-@click.option("--project", help="Project slug, when the slug exists in several projects.")
+@project_option
 @json_option
 def env_get(ref, project, as_json):
     """Show one environment, by id, slug or branch.
@@ -72,6 +72,7 @@ def env_get(ref, project, as_json):
     \b
     Examples:
       odooops env get feature/new-reports
+      odooops env get main --project acme
       odooops env get 12 --json
     """
     env = fetch_environment(ref, project)
@@ -81,11 +82,12 @@ def env_get(ref, project, as_json):
         ("slug", lambda e: e["slug"]), ("id", lambda e: e["id"]), ("project", lambda e: e["project"]["slug"]),
         ("branch", lambda e: e["branch"]), ("tier", lambda e: e["tier"]), ("status", lambda e: output.status(e["status"])),
         ("url", lambda e: e["url"]), ("database", lambda e: e["database_name"]),
-        ("deployed sha", lambda e: e["deployed_sha"]), ("image", lambda e: e["image"]),
-        ("workers", lambda e: e["workers"]),
+        ("deployed sha", lambda e: e["deployed_sha"]), ("deployment", lambda e: e.get("current_deployment")),
+        ("image", lambda e: e["image"]), ("workers", lambda e: e["workers"]),
         ("limits", lambda e: f"{e['limits']['cpu']} cpu, {e['limits']['memory_mb']} MB"),
-        ("owner", lambda e: e["owner"]), ("expires", lambda e: e["expires_at"]),
-        ("logs", lambda e: e["logs_url"]),
+        ("domains", lambda e: ", ".join(e.get("custom_domains") or []) or None),
+        ("owner", lambda e: e["owner"]), ("created", lambda e: output.when(e.get("created_at"))),
+        ("expires", lambda e: output.when(e["expires_at"])),
     ])
 
 
@@ -104,11 +106,11 @@ def resource_options(func):
 
 @env_group.command("create")
 @click.argument("branch")
-@click.option("--project", required=True, help="Project slug.")
+@click.option("--project", "-p", required=True, metavar="SLUG", help="Project slug.")
 @click.option("--tier", type=click.Choice(TIERS), default="dev", show_default=True)
-@click.option("--sha", help="Commit to deploy first (default: the branch head).")
+@click.option("--sha", help="Commit, branch or tag to deploy first (default: the branch head).")
 @resource_options
-@click.option("--wait", is_flag=True, help="Follow the first deployment until it ends.")
+@wait_option("first deployment")
 @json_option
 def env_create(branch, project, tier, sha, resources, wait, as_json):
     """Create an environment for a branch and deploy it.
@@ -118,9 +120,10 @@ def env_create(branch, project, tier, sha, resources, wait, as_json):
       odooops env create feature/new-reports --project acme --wait
       odooops env create main --project acme --tier production --workers 4
     """
-    from .deploy import finish
     body = {"project": project, "branch": branch, "tier": tier, **resources, **({"sha": sha} if sha else {})}
     created = client().post("/environments", json=body)["data"]
+    if as_json and not wait:
+        return output.print_json(created)          # the environment, with its queued deployment
     if not as_json:
         output.success(f"environment {created['slug']} created: {created['url']}")
     finish(created["deployment"], wait, as_json)
@@ -128,17 +131,25 @@ def env_create(branch, project, tier, sha, resources, wait, as_json):
 
 @env_group.command("update")
 @click.argument("ref")
+@project_option
 @resource_options
-@click.option("--wait", is_flag=True, help="Follow the redeployment until it ends.")
+@wait_option("redeployment")
 @json_option
-def env_update(ref, resources, wait, as_json):
-    """Change workers, limits or custom domains (redeploys the same release)."""
-    from .deploy import finish
-    body = resources
-    if not body:
-        raise CliError("nothing to change", code=2, remediation="Pass --workers, --cpu, --memory-mb or --domain.")
-    env = fetch_environment(ref)
-    updated = client().patch(f"/environments/{env['id']}", json=body)["data"]
+def env_update(ref, project, resources, wait, as_json):
+    """Change workers, limits or domains (redeploys).
+
+    The same release is started again with the new settings.
+
+    \b
+    Examples:
+      odooops env update staging --workers 4 --memory-mb 4096 --wait
+      odooops env update main --project acme --domain shop.example.com
+    """
+    if not resources:
+        raise CliError("nothing to change", code=exit_codes.USAGE,
+                       remediation="Pass --workers, --cpu, --memory-mb or --domain.")
+    env = fetch_environment(ref, project)
+    updated = client().patch(f"/environments/{env['id']}", json=resources)["data"]
     if updated.get("deployment"):
         return finish(updated["deployment"], wait, as_json)
     if as_json:
@@ -148,22 +159,73 @@ def env_update(ref, resources, wait, as_json):
 
 @env_group.command("destroy")
 @click.argument("ref")
+@project_option
 @click.option("--confirm", is_flag=True, help="Required: the database and files are deleted.")
 @click.option("--keep-database", is_flag=True, help="Keep the database and its role.")
+@wait_option("cleanup")
 @json_option
-def env_destroy(ref, confirm, keep_database, as_json):
-    """Destroy an environment: containers, route, database, filestore."""
+def env_destroy(ref, project, confirm, keep_database, wait, as_json):
+    """Destroy an environment, its database and its files.
+
+    Removes its containers, route, database, database role and filestore, as a job:
+    --wait follows it and prints what was removed.
+
+    \b
+    Examples:
+      odooops env destroy feature/old-idea --confirm --wait
+      odooops env destroy staging --project acme --confirm --keep-database
+    """
     if not confirm:
-        raise CliError(f"destroying {ref} deletes its database and files", code=2,
-                       remediation=f"Run again with --confirm: odooops env destroy {ref} --confirm")
-    env = fetch_environment(ref)
+        raise CliError(f"destroying {ref} deletes its database and files", code=exit_codes.USAGE,
+                       remediation=f"Run again with --confirm: {command('env', 'destroy', ref, project=project)} --confirm")
+    env = fetch_environment(ref, project)
     params = {"keep_database": "true"} if keep_database else None
-    result = client().delete(f"/environments/{env['id']}", params=params)["data"]
-    if as_json:
-        return output.print_json(result)
-    removed = result["removed"]
-    if removed is None:
+    answer = client().delete(f"/environments/{env['id']}", params=params)["data"]
+    job = answer.get("deployment")
+    if job is None:
+        if as_json:
+            return output.print_json(answer)
         return output.success(f"{env['slug']} was already destroyed")
-    output.success(f"{env['slug']} destroyed: {len(removed['containers'])} container(s), "
-                   f"{len(removed['databases'])} database(s), route {'removed' if removed['route'] else 'absent'}, "
-                   f"filestore {'removed' if removed['filestore'] else 'kept' if keep_database else 'absent'}")
+    if not wait:
+        return output.print_json(answer) if as_json else finish(job, wait, as_json)
+    done = wait_for(job["id"], as_json)
+    if not as_json:
+        output.success(f"{env['slug']} destroyed: {cleanup_report(done.get('result') or {}, keep_database)}")
+
+
+@env_group.command("open")
+@click.argument("ref")
+@project_option
+@click.option("--print", "print_only", is_flag=True, help="Only print the login link; open no browser.")
+@json_option
+def env_open(ref, project, print_only, as_json):
+    """Log in to an environment's Odoo with a one-time link.
+
+    The link works once, for about a minute. Without --print it opens in your browser when
+    there is one (on Linux: $DISPLAY, $WAYLAND_DISPLAY or $BROWSER set).
+
+    \b
+    Examples:
+      odooops env open feature-new-reports
+      odooops env open main --project acme --print
+    """
+    env = fetch_environment(ref, project)
+    link = client().post(f"/environments/{env['id']}/login-link", json={})["data"]
+    if as_json:
+        return output.print_json(link)
+    click.echo(link["url"])
+    output.note(f"one-time login link for {env['slug']}, valid {link.get('expires_in', '?')} s "
+                f"(until {output.when(link.get('expires_at'))})")
+    if print_only or not _has_browser():
+        return
+    if not webbrowser.open(link["url"]):
+        output.note("no browser could be started: open the link above yourself")
+
+
+def _has_browser() -> bool:
+    if os.environ.get("BROWSER"):
+        return True
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+

@@ -1,0 +1,70 @@
+"""The health gate of a new release: it must prove that what answers is *its own*
+container on *its own* database, then pass Odoo's health check and render a page.
+
+A port can be answered by someone else (another environment started in the same
+second, a stray process); ``/web/health`` says "pass" even while ``/web/login``
+redirects to the database selector. So the gate asks the environment's probe
+(``/odooops/probe``, loaded server-wide) for the release token the container was
+started with and the database it serves, and never follows redirects.
+"""
+from __future__ import annotations
+
+import time
+
+import requests
+
+from . import ports
+from .errors import DeploymentFailed
+
+
+def _logs(docker, release) -> str:
+    try:
+        return "\n".join(docker.logs(release.container))
+    except Exception:  # noqa: BLE001 - the container may already be gone
+        return ""
+
+
+def _check_alive(docker, release, step):
+    container = docker.get(release.container)
+    if container is None or container.status in ("exited", "dead"):
+        raise DeploymentFailed(step, "the new container exited before it answered", _logs(docker, release))
+
+
+def wait_bound(docker, release, timeout: float = 60.0) -> None:
+    """Until the new container listens on its HTTP port (the port lock is held meanwhile)."""
+    deadline = time.monotonic() + timeout
+    while ports.is_free(release.http_port):
+        _check_alive(docker, release, "start")
+        if time.monotonic() > deadline:
+            raise DeploymentFailed("start", f"nothing listened on port {release.http_port} within {timeout:.0f} s",
+                                   _logs(docker, release))
+        time.sleep(0.1)
+
+
+def wait_healthy(docker, release, *, token: str, database: str, timeout: float) -> None:
+    base = f"http://127.0.0.1:{release.http_port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        _check_alive(docker, release, "gate")
+        try:
+            probe = requests.get(base + "/odooops/probe", timeout=5, allow_redirects=False)
+            if probe.status_code == 200:
+                answer = probe.json()
+                if answer.get("release") != token or answer.get("database") != database:
+                    raise DeploymentFailed(
+                        "gate", f"port {release.http_port} is answered by another release "
+                                f"(database {answer.get('database')!r}), not the new container",
+                        _logs(docker, release))
+                health = requests.get(base + "/web/health", timeout=5, allow_redirects=False)
+                if health.status_code == 200 and health.json().get("status") == "pass":
+                    break
+        except (requests.RequestException, ValueError):
+            pass
+        if time.monotonic() > deadline:
+            raise DeploymentFailed("gate", f"the new release did not answer its health check within {timeout:.0f} s",
+                                   _logs(docker, release))
+        time.sleep(0.3)
+    page = requests.get(base + "/web/login", timeout=30, allow_redirects=False)
+    if page.status_code != 200:
+        where = f" (redirected to {page.headers.get('Location')})" if page.is_redirect else ""
+        raise DeploymentFailed("gate", f"/web/login answered {page.status_code}{where}", _logs(docker, release))
