@@ -91,7 +91,8 @@ def main():
         r3, figures["unchanged"] = timed(pipeline.deploy, deployment=3, remote=str(repo_path), sha=two,
                                          base_image=image, current=r2)
         assert r3.image == r2.image
-        _, figures["rollback"] = timed(pipeline.rollback, deployment=4, current=r3, target=r1)
+        _, figures["rollback"] = timed(pipeline.rollback, deployment=4, current=r3, target=r1,
+                                       restore_from=r2.snapshot)
 
         # Baseline: the same image started by hand until /web/health passes.
         port = free_port()

@@ -86,9 +86,12 @@ def test_environment_lifecycle_through_the_api(control_plane, shop, cleanup):
     assert history[0]["odoo_revision"] and history[0]["odoo_revision"] == history[-1]["odoo_revision"]
     lines = api(cp, "GET", f"/environments/{env['id']}/logs", key, params={"tail": 50}).json()["data"]["lines"]
     assert lines
-    streamed = requests.get(cp.url + f"/api/v1/environments/{env['id']}/logs",
-                            params={"follow": "true", "tail": 5, "timeout": 1},
-                            headers={"Authorization": f"Bearer {key}"}, stream=True, timeout=30)
+    hop = requests.get(cp.url + f"/api/v1/environments/{env['id']}/logs", allow_redirects=False,
+                       params={"follow": "true", "tail": 5, "timeout": 1},
+                       headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    assert hop.status_code == 307                                       # to the streaming server
+    streamed = requests.get(hop.headers["Location"], headers={"Authorization": f"Bearer {key}"}, stream=True,
+                            timeout=30)
     assert streamed.status_code == 200 and streamed.headers["Content-Type"].startswith("text/plain")
     through_proxy(cp, "main.shop.example.com", "/web/health")          # a fresh line for the stream
     assert next(streamed.iter_lines())
@@ -144,7 +147,7 @@ def test_promotion_and_update_through_the_cli(control_plane, shop, tmp_path):
     ({"project": "nope", "branch": "main"}, 404),
     ({"project": "shop", "branch": "ok", "workers": 500}, 422),
     ({"project": "shop", "branch": "ok", "custom_domains": ["evil.com; include /etc"]}, 422),
-    ({"project": "shop", "branch": "ok", "sha": "not-a-sha"}, 422),
+    ({"project": "shop", "branch": "ok", "sha": "no such ref; rm -rf /"}, 422),
     ({"project": "shop", "branch": "ok", "tier": "dev", "workers": 8}, 422),          # over the dev quota
 ])
 def test_bad_environment_requests(control_plane, shop, body, status):

@@ -3,6 +3,7 @@ live control plane with real Odoo 19: ten environments created at once each serv
 own database; destroying one project's `main` leaves every other one serving.
 Then what a hostile or careless user would try: default passwords, one-time links."""
 import threading
+import time
 
 import pytest
 import requests
@@ -116,8 +117,34 @@ def test_environments_have_their_own_admin_password_and_one_time_links(control_p
         assert again.status_code == 403                                     # one use only
         audit = api(cp, "GET", "/audit-logs", admin, params={"action": "environment.login_link"}).json()["data"]
         assert audit and "token" not in str(audit[0]["details"])
+        follow_logs_with_more_clients_than_workers(cp, dev, env, host)
     finally:
         destroy(cp, admin, env["id"])
+
+
+def follow_logs_with_more_clients_than_workers(cp, key, env, host):
+    """Log followers wait on the streaming server, not on the API's 2 HTTP workers."""
+    auth = {"Authorization": f"Bearer {key}"}
+    followers = []
+    for timeout in (30, 30, 30, 3):
+        hop = requests.get(f"{cp.url}/api/v1/environments/{env['id']}/logs", headers=auth, allow_redirects=False,
+                           params={"follow": "true", "tail": 1, "timeout": timeout}, timeout=10)
+        assert hop.status_code == 307, hop.text
+        stream = requests.get(hop.headers["Location"], headers=auth, stream=True, timeout=40)
+        assert stream.status_code == 200 and stream.headers["Content-Type"].startswith("text/plain")
+        followers.append(stream)
+    started = time.monotonic()
+    for _ in range(5):
+        assert api(cp, "GET", f"/environments/{env['id']}", key).status_code == 200
+    assert time.monotonic() - started < 5, "the API starved while logs were followed"
+    through_proxy(cp, host, "/web/health")                              # a fresh line for everyone
+    for stream in followers[:3]:
+        assert next(stream.iter_lines(chunk_size=None))
+    started = time.monotonic()
+    assert b"".join(followers[3].iter_content(chunk_size=None)) is not None   # ends by itself …
+    assert time.monotonic() - started < 10                                    # … at its timeout
+    for stream in followers:
+        stream.close()
 
 
 def test_a_project_domain_and_names_stay_apart(control_plane, projects):
