@@ -4,13 +4,34 @@ from __future__ import annotations
 
 import re
 
-_ERROR = re.compile(r"Traceback \(most recent call last\)|\b(ERROR|CRITICAL|FATAL)\b|Error\b|Exception\b|"
-                    r"^\s*File \".*\", line \d+|No matching distribution|exited with|failed", re.IGNORECASE)
+from .odoo_commands import ADDONS_DIR
+
+_ERROR = re.compile(r"\b(ERROR|CRITICAL|FATAL)\b|No matching distribution|exited with", re.IGNORECASE)
+_FRAME = re.compile(r'^\s+File "(?P<path>[^"]+)", line \d+')
+_EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Warning|Exit|Interrupt|[A-Z]\w+): ")
 
 
 def error_lines(log: str, limit: int = 20) -> list[str]:
-    """The last ``limit`` lines that carry an error: exceptions, tracebacks' frames,
-    ERROR/CRITICAL log records, pip's resolution failures."""
-    lines = [line.rstrip() for line in (log or "").splitlines()]
-    found = [line for line in lines if line.strip() and _ERROR.search(line)]
+    """The last ``limit`` lines that carry an error: ERROR/CRITICAL records, pip's
+    resolution failures, and of each traceback its frames in the project's own code
+    and the exception itself (Odoo's frames are noise to the reader)."""
+    found = []
+    in_traceback = False
+    for raw in (log or "").splitlines():
+        line = raw.rstrip()
+        if line.startswith("Traceback (most recent call last)"):
+            in_traceback = True
+            continue
+        frame = _FRAME.match(line)
+        if in_traceback and (frame or line.startswith("    ")):
+            if frame and frame.group("path").startswith(ADDONS_DIR):
+                found.append(line)
+            continue
+        if in_traceback and _EXCEPTION.match(line):
+            found.append(line)
+            in_traceback = False
+            continue
+        in_traceback = False
+        if line.strip() and _ERROR.search(line):
+            found.append(line)
     return found[-limit:]

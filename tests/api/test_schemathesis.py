@@ -67,7 +67,8 @@ MAX_EXAMPLES = 6
 TIME_LIMIT = 170          # seconds for `st run`; the whole test stays well under 3 minutes of fuzzing
 
 
-def schemathesis_binary():
+def schemathesis_command():
+    """The `st` command (scripts/bootstrap installs it into a venv of its own)."""
     path = os.environ.get("ODOOOPS_TEST_SCHEMATHESIS", "")
     if not path or not os.access(path, os.X_OK):
         pytest.fail(f"schemathesis not found (ODOOOPS_TEST_SCHEMATHESIS={path!r}): run scripts/bootstrap, "
@@ -100,9 +101,9 @@ def fuzzed_control_plane(odoo_settings, tmp_path_factory):
         nginx.stop()
 
 
-def test_the_api_does_what_its_openapi_document_says(fuzzed_control_plane):
-    st = schemathesis_binary()
-    cp = fuzzed_control_plane
+def test_the_api_does_what_its_openapi_document_says(request):
+    st = schemathesis_command()         # before the control plane starts: a missing tool fails at once
+    cp = request.getfixturevalue("fuzzed_control_plane")
     config = cp.root / "schemathesis.toml"
     config.write_text(CONFIG)
     command = [st, "--config-file", str(config), "run", f"{cp.url}/api/v1/openapi.json", "--checks", "all",
