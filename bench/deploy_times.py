@@ -56,14 +56,16 @@ def main():
     plane = DataPlane(docker=DockerRuntime(), pg=pg,
                       nginx=Nginx(sites_dir=nginx.sites_dir, main_conf=nginx.conf, listen=nginx.listen,
                                   binary=nginx.binary, pid_file=nginx.pid_file),
-                      filestore_root=tmp / "filestore", odoo_path=settings.odoo_path, git_cache=tmp / "git")
+                      filestore_root=tmp / "filestore", odoo_path=settings.odoo_path, git_cache=tmp / "git",
+                      odoo_store=tmp / "odoo")
     repo_path = tmp / "repo"
     repo_path.mkdir()
     repo = GitRepo(repo_path)
     tag = str(os.getpid())
     plan = EnvironmentPlan(project="bench", slug=f"b{tag}", database=f"bench__b{tag}", db_role=f"bench__b{tag}_u",
                            db_password=os.urandom(8).hex(), hostnames=(f"b{tag}.bench.example.com",), workers=0,
-                           memory_mb=1024)
+                           memory_mb=1024, admin_password=os.urandom(8).hex(), master_password=os.urandom(8).hex(),
+                           login_secret=os.urandom(8).hex())
     pipeline = Pipeline(plane, plan)
     twin = None
     figures = {}
@@ -100,7 +102,7 @@ def main():
         command = odoo_commands.serve(target, http_port=port, websocket_port=free_port(), workers=0, memory_mb=1024)
         start = time.perf_counter()
         plane.docker.run(name=f"odooops-bench-baseline-{tag}", image=r1.image, command=command, env=target.env(),
-                         labels={}, cpu=1, memory_mb=1024, volumes=pipeline._volumes())
+                         labels={}, cpu=1, memory_mb=1024, volumes=pipeline._volumes(plane.odoo_path))
         while True:
             try:
                 if requests.get(f"http://127.0.0.1:{port}/web/health", timeout=2).status_code == 200:

@@ -372,7 +372,7 @@ def test_env_open_prints_the_link_and_opens_a_browser_only_with_a_display(fake, 
     path = f"{bin_dir}:{os.environ['PATH']}"
     url = "http://main.acme.localhost:8080/odooops/login?token=t"
     r = offline_cli("env", "open", "main", "--project", "acme", "--print", env={"BROWSER": "record-url", "PATH": path})
-    assert r.returncode == 0 and r.stdout.strip() == url and "valid 60 s" in r.stderr and not seen.exists()
+    assert r.returncode == 0 and r.stdout.strip() == url and "works once, expires in" in r.stderr and not seen.exists()
     r = offline_cli("env", "open", "main", "--project", "acme", env={"PATH": path})   # no $DISPLAY nor $BROWSER
     assert r.returncode == 0 and r.stdout.strip() == url and not seen.exists()
     r = offline_cli("env", "open", "main", "--project", "acme", env={"BROWSER": "record-url", "PATH": path})

@@ -141,3 +141,15 @@ def test_path_parameters_control_characters_are_422_and_impossible_refs_404():
 
 def test_printable_escapes_what_postgresql_refuses():
     assert validation.printable({"k\x00": ["a\x1fb", 1]}) == {"k\\x00": ["a\\x1fb", 1]}
+
+
+def test_every_moment_the_document_allows_is_a_moment_the_filter_reads():
+    from datetime import datetime
+
+    from odooops.api import timeparse
+    assert timeparse.parse_moment("0001-01-01T00:00:00+01:00") == datetime.min
+    assert timeparse.parse_moment("9999-12-31T23:59:59-01:00") == datetime.max
+    assert timeparse.parse_moment("999999w") == datetime.min
+    assert timeparse.parse_moment("2026-02-01t10:00:00.123z") == datetime(2026, 2, 1, 10, 0, 0, 123000)
+    assert validation.is_date_time("2026-02-01t10:00:00.123z") and not validation.is_date_time("2026-02-01 10:00")
+    assert validation.is_date("2026-02-28") and not validation.is_date("20260228")

@@ -34,16 +34,18 @@ def api_route(path, method, *, summary, scope, body=None, query=None, responses=
     ROUTES.append(spec)
 
     def decorator(func):
-        @http.route(_werkzeug_path(spec.path), type="http", auth="none", methods=[method], csrf=False,
-                    save_session=False, readonly=False)
-        @functools.wraps(func)
         def endpoint(self, **kwargs):
             if request.httprequest.method == "OPTIONS":
                 # Odoo adds OPTIONS to every route: it must describe, never run, the handler.
                 return request.make_response(b"", headers=[("Allow", allowed_methods(spec.path))], status=204)
             path_args = {name: kwargs[name] for name in path_names(spec.path)}
             return serve(spec, lambda call: func(self, call, **path_args), path_args)
-        return endpoint
+        functools.update_wrapper(endpoint, func)
+        # Odoo passes query arguments as keywords and warns about each one the signature it
+        # reads (following __wrapped__) does not take; (self, **kwargs) takes them all.
+        del endpoint.__wrapped__
+        return http.route(_werkzeug_path(spec.path), type="http", auth="none", methods=[method], csrf=False,
+                          save_session=False, readonly=False)(endpoint)
     return decorator
 
 

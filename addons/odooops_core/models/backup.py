@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class OdooopsBackup(models.Model):
@@ -20,6 +20,11 @@ class OdooopsBackup(models.Model):
     expires_at = fields.Datetime(tracking=True)
     requested_by_id = fields.Many2one("res.users", default=lambda self: self.env.user,
                                       tracking=True, ondelete="set null")
+
+    @api.depends("environment_id.display_name", "create_date")
+    def _compute_display_name(self):
+        for backup in self:
+            backup.display_name = f"#{backup.id} backup of {backup.environment_id.display_name}"
 
     _sha256_format = models.Constraint(
         "CHECK (sha256 IS NULL OR sha256 ~ '^[0-9a-f]{64}$')", "sha256 must be 64 lowercase hex digits.")

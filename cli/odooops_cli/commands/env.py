@@ -214,8 +214,8 @@ def env_open(ref, project, print_only, as_json):
     if as_json:
         return output.print_json(link)
     click.echo(link["url"])
-    output.note(f"one-time login link for {env['slug']}, valid {link.get('expires_in', '?')} s "
-                f"(until {output.when(link.get('expires_at'))})")
+    output.note(f"one-time login link for {env['slug']} as its admin: works once, "
+                f"expires {output.age(link.get('expires_at')) or 'in a minute'}")
     if print_only or not _has_browser():
         return
     if not webbrowser.open(link["url"]):
