@@ -20,7 +20,7 @@ DEPLOY_BODY = {
 }
 ROLLBACK_BODY = {
     "type": "object", "additionalProperties": False,
-    "properties": {"deployment": {"type": "integer", "minimum": 1}, "confirm": {"type": "boolean"},
+    "properties": {"deployment": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}, "confirm": {"type": "boolean"},
                    "dry_run": {"type": "boolean"}},
 }
 PROMOTE_BODY = {

@@ -11,7 +11,7 @@ def project(rec):
     return {
         "id": rec.id, "slug": rec.slug, "name": rec.name, "git_remote": rec.git_remote,
         "default_branch": rec.default_branch, "base_image": rec.base_image, "domain": rec.domain,
-        "members": rec.user_ids.mapped("login"), "environment_count": rec.environment_count,
+        "test_command": rec.test_command or None, "members": rec.user_ids.mapped("login"), "environment_count": rec.environment_count,
         "created_at": _ts(rec.create_date), "updated_at": _ts(rec.write_date),
     }
 
