@@ -134,10 +134,24 @@ class OdooopsEnvironment(models.Model):
         that older versions kept in ir.config_parameter is moved out on first use."""
         params = self.env["ir.config_parameter"].sudo()
         legacy = params.get_param("odooops.secret_key")
-        key = secretbox.load_key(settings.current().sealing_key_file, create=True, initial=legacy)
+        path = settings.current().sealing_key_file
+        key = secretbox.load_key(path, create=True, initial=legacy)
+        if legacy and legacy != key:
+            raise errors.SecretError(f"two sealing keys: {path} and the one still in the database differ",
+                                        remediation="Put the database's key (ir.config_parameter "
+                                                    "odooops.secret_key) in that file, then retry.")
         if legacy:
             params.search([("key", "=", "odooops.secret_key")]).unlink()
         return key
+
+    def _ensure_secrets(self):
+        """Environments made before a secret existed get it on their next deployment."""
+        key = None
+        for env in self.sudo():
+            missing = {field: None for field in SEALED if not env[field]}
+            if missing:
+                key = key or self._secret_key()
+                env.write({field: secretbox.seal(key, secrets.token_urlsafe(24)) for field in missing})
 
     def _unseal(self, field):
         self.ensure_one()
@@ -174,6 +188,7 @@ class OdooopsEnvironment(models.Model):
     def _plan(self):
         """What the engine needs to know of this environment."""
         self.ensure_one()
+        self._ensure_secrets()
         return EnvironmentPlan(project=self.project_id.slug, slug=self.slug, database=self.database_name,
                                db_role=self.db_role, db_password=self._db_password(), hostnames=self._hostnames(),
                                workers=self.workers, cpu=self.cpu_limit, memory_mb=self.memory_limit_mb,
