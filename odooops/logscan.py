@@ -8,7 +8,7 @@ from .odoo_commands import ADDONS_DIR
 
 _ERROR = re.compile(r"\b(ERROR|CRITICAL|FATAL)\b|No matching distribution|exited with", re.IGNORECASE)
 _FRAME = re.compile(r'^\s+File "(?P<path>[^"]+)", line \d+')
-_EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Warning|Exit|Interrupt|[A-Z]\w+): ")
+_EXCEPTION = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Z]\w*: ")     # Exception: … / psycopg2.errors.UndefinedColumn: …
 
 
 def error_lines(log: str, limit: int = 20) -> list[str]:

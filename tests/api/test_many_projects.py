@@ -118,8 +118,23 @@ def test_environments_have_their_own_admin_password_and_one_time_links(control_p
         audit = api(cp, "GET", "/audit-logs", admin, params={"action": "environment.login_link"}).json()["data"]
         assert audit and "token" not in str(audit[0]["details"])
         follow_logs_with_more_clients_than_workers(cp, dev, env, host)
+        clicked_five_times_at_once(cp, dev, env)
     finally:
         destroy(cp, admin, env["id"])
+
+
+def clicked_five_times_at_once(cp, key, env):
+    """Five deploy requests for one environment at the same moment: one is queued, four are 409."""
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(
+        api(cp, "POST", "/deployments", key, json={"environment": env["id"]}))) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.status_code for r in answers) == [202, 409, 409, 409, 409], [r.text for r in answers]
+    queued = next(r for r in answers if r.status_code == 202).json()["data"]
+    assert wait(cp, key, queued["id"])["status"] == "succeeded"
 
 
 def follow_logs_with_more_clients_than_workers(cp, key, env, host):

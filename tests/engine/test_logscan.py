@@ -32,3 +32,11 @@ def test_pip_failures_and_limits():
     lines = error_lines(log, limit=5)
     assert len(lines) == 5 and all("No matching distribution" in line for line in lines)
     assert error_lines("") == [] and error_lines("all good\nstill good") == []
+
+
+def test_a_bare_exception_is_the_cause():
+    log = ("Traceback (most recent call last):\n"
+           '  File "/mnt/extra-addons/sample/migrations/1.2/post-migrate.py", line 2, in migrate\n'
+           "    raise Exception('this migration is broken on purpose')\n"
+           "Exception: this migration is broken on purpose\n")
+    assert error_lines(log)[-1] == "Exception: this migration is broken on purpose"
