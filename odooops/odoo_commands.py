@@ -36,6 +36,19 @@ def _base(target: Target, extra_addons: str = "") -> list[str]:
             "--no-database-list"]
 
 
+def db_connections(workers: int) -> tuple[int, int]:
+    """(pool size per Odoo process, connection limit of the environment's role).
+
+    Each process has its own pool: prefork workers serve one request at a time, the
+    threaded server (workers=0) many. The role's limit covers every process (HTTP
+    workers, the gevent worker, the cron worker) plus one-off migrate/test runs: when
+    Odoo cannot connect, it cannot even list its database and redirects /web/login to
+    the database selector."""
+    per_process = 8 if workers else 32
+    processes = workers + 2 if workers else 1
+    return per_process, per_process * processes + 16
+
+
 def migrate(target: Target, install=(), update=()) -> list[str]:
     cmd = _base(target) + ["--stop-after-init", "--no-http"]
     if install:
@@ -61,4 +74,5 @@ def serve(target: Target, *, http_port: int, websocket_port: int, workers: int, 
         "--load", SERVER_WIDE, "--http-interface", "127.0.0.1", "--http-port", str(http_port),
         "--gevent-port", str(websocket_port), "--workers", str(workers),
         "--max-cron-threads", "1" if workers else "2", "--proxy-mode",
+        "--db_maxconn", str(db_connections(workers)[0]),
         "--limit-memory-soft", str(soft), "--limit-memory-hard", str(hard)]

@@ -100,7 +100,8 @@ class Pipeline:
     def provision(self) -> None:
         """Role, empty database and filestore (idempotent)."""
         pg = self.plane.pg
-        postgres.ensure_role(pg, self.env.db_role, self.env.db_password, connection_limit=max(8, self.env.workers * 4 + 8))
+        postgres.ensure_role(pg, self.env.db_role, self.env.db_password,
+                             connection_limit=odoo_commands.db_connections(self.env.workers)[1])
         postgres.create_database(pg, self.env.database, self.env.db_role)
         self._data_dir()
 

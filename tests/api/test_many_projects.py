@@ -90,7 +90,8 @@ def test_environments_have_their_own_admin_password_and_one_time_links(control_p
     r = api(cp, "POST", "/environments", dev, json={"project": "beta", "branch": "main", "workers": 0})
     env = r.json()["data"]
     try:
-        assert wait(cp, dev, env["deployment"]["id"])["status"] == "succeeded"
+        first = wait(cp, dev, env["deployment"]["id"])
+        assert first["status"] == "succeeded", (first["error"], first["log"][-3000:])
         host = env["url"].split("://", 1)[1].split(":", 1)[0]
         assert api(cp, "GET", f"/environments/{env['id']}/credentials", dev).status_code == 403
         creds = api(cp, "GET", f"/environments/{env['id']}/credentials", admin).json()["data"]
@@ -132,7 +133,8 @@ def clicked_five_times_at_once(cp, key, env):
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(r.status_code for r in answers) == [202, 409, 409, 409, 409], [r.text for r in answers]
+    assert sorted(r.status_code for r in answers) == [202, 409, 409, 409, 409], \
+        ([r.text for r in answers if r.status_code != 409], cp.log_tail(6000))
     queued = next(r for r in answers if r.status_code == 202).json()["data"]
     assert wait(cp, key, queued["id"])["status"] == "succeeded"
 

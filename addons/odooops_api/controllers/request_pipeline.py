@@ -10,6 +10,7 @@ import time
 import psycopg2
 from odoo.exceptions import AccessDenied, AccessError, MissingError, UserError, ValidationError
 from odoo.http import Response, request
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from werkzeug.exceptions import HTTPException
 
 from odooops import errors, settings
@@ -53,6 +54,8 @@ def serve(spec, handler, path_args=None, check_input=True):
         status = result.status
         headers.update(result.headers)
         body = result.data if result.raw else envelope.success(result.data, request_id, **result.meta)
+    except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+        raise       # a concurrent request changed what this one read: Odoo runs it again, from the start
     except Exception as exc:  # noqa: BLE001 - every failure becomes an error envelope
         error = as_api_error(exc, request_id)
         request.env.cr.rollback()

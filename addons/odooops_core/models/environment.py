@@ -222,11 +222,16 @@ class OdooopsEnvironment(models.Model):
         self.ensure_one()
         env = self.sudo()
         try:
-            self.env.cr.execute("SELECT id FROM odooops_environment WHERE id = %s FOR UPDATE NOWAIT", [env.id])
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute("SELECT id FROM odooops_environment WHERE id = %s FOR UPDATE NOWAIT", [env.id])
         except psycopg2.errors.LockNotAvailable:
             raise errors.Conflict(f"{env.display_name} is being changed by another request",
                                   remediation="Retry in a moment.") from None
-        env.invalidate_recordset(["state"])
+        # Mark the row changed: a request whose snapshot predates this one's commit cannot
+        # lock it (serialization failure; Odoo retries that request and it sees this one).
+        self.env.cr.execute("UPDATE odooops_environment SET write_date = now() at time zone 'UTC' WHERE id = %s",
+                            [env.id])
+        env.invalidate_recordset(["state", "write_date"])
         if env.state == "destroyed" or (env.state == "destroying" and kind != "destroy"):
             raise errors.Conflict(f"environment {env.display_name} is {env.state}",
                                   remediation="Create a new environment for the branch: odooops env create BRANCH.")
