@@ -120,12 +120,15 @@ class Pipeline:
             revision, tree = self._odoo_source(odoo_revision)
             new = Release(image=image, sha=sha, checksums=checksums or {}, odoo_revision=revision)
             self.facts.update(image=image, sha=sha, odoo_revision=revision)
+            # Nothing to migrate (an unchanged SHA, a code-only change, a redeploy): the
+            # database is neither copied nor touched, and production refuses no request.
+            changes = fresh or (migrate and any(addon_checksums.plan(current.checksums, new.checksums).values()))
             try:
                 if test_command:
                     self._step("test", self._test, deployment, new, test_command, tree)
-                if not fresh:
+                if changes and not fresh:
                     new.snapshot = self._step("snapshot", self._snapshot, deployment)
-                if migrate or fresh:
+                if changes:
                     self._step("migrate", self._migrate, deployment, new, tree,
                                None if fresh else current.checksums, base_image)
                 self._go_live(deployment, new, current, taken_ports, tree)
@@ -227,29 +230,34 @@ class Pipeline:
 
     # -- rollback ------------------------------------------------------------------------------
 
-    def rollback(self, *, deployment, current: Release, target: Release, restore_from: str,
+    def rollback(self, *, deployment, current: Release, target: Release, restore_from: str | None,
                  taken_ports=()) -> Release:
         """Serve ``target`` (image and Odoo) again on the database as it was when ``target``
         last served (``restore_from``): code and data go back together. The database
         being replaced is kept as the new release's snapshot, so the rollback itself
-        can be rolled back."""
+        can be rolled back. Without ``restore_from`` (nothing migrated since ``target``)
+        only code and Odoo go back, and the database is left as it is."""
         with self._lock():
-            if not postgres.database_exists(self.plane.pg, restore_from):
-                raise OdooOpsError(f"the snapshot {restore_from} is gone", code="NO_SNAPSHOT",
-                                   remediation="Deploy the older commit instead (it will migrate forward).")
-            kept = self._step("snapshot", self._snapshot, deployment)
+            kept = None
+            if restore_from is not None:
+                if not postgres.database_exists(self.plane.pg, restore_from):
+                    raise OdooOpsError(f"the snapshot {restore_from} is gone", code="NO_SNAPSHOT",
+                                       remediation="Deploy the older commit instead (it will migrate forward).")
+                kept = self._step("snapshot", self._snapshot, deployment)
             revision, tree = self._odoo_source(target.odoo_revision)
             new = Release(image=target.image, sha=target.sha, checksums=target.checksums, snapshot=kept,
                           odoo_revision=revision)
             try:
-                self._step("restore", postgres.restore_snapshot, self.plane.pg, restore_from,
-                           self.env.database, self.env.db_role)
+                if restore_from is not None:
+                    self._step("restore", postgres.restore_snapshot, self.plane.pg, restore_from,
+                               self.env.database, self.env.db_role)
                 self._go_live(deployment, new, current, taken_ports, tree)
             except Exception:
                 if new.container:
                     self.plane.docker.remove(new.container)
-                postgres.restore_snapshot(self.plane.pg, kept, self.env.database, self.env.db_role)
-                postgres.drop_database(self.plane.pg, kept)
+                if kept:
+                    postgres.restore_snapshot(self.plane.pg, kept, self.env.database, self.env.db_role)
+                    postgres.drop_database(self.plane.pg, kept)
                 raise
             return new
 

@@ -117,3 +117,45 @@ def test_two_deployments_of_one_environment_never_interleave(make_plane, env_pla
             Pipeline(plane, env_plan).deploy(deployment=31, remote=str(git_repo.path), sha=sha,
                                              base_image=runtime_image, current=None)
     Pipeline(plane, env_plan).destroy()
+
+
+def test_a_deploy_that_migrates_nothing_refuses_no_request(make_plane, env_plan, git_repo, runtime_image,
+                                                           pg_server):
+    """An unchanged SHA or a change outside the addons neither copies nor touches the
+    database, and a client polling all along never sees a failure."""
+    import threading
+    import time
+    plane = make_plane()
+    pipeline = Pipeline(plane, env_plan)
+    remote = str(git_repo.path)
+    one = git_repo.commit({"sample/__manifest__.py": manifest("19.0.1.0")})
+    r1 = pipeline.deploy(deployment=61, remote=remote, sha=one, base_image=runtime_image, current=None)
+    answers, stop = [], threading.Event()
+
+    def poll():
+        while not stop.is_set():
+            try:
+                answers.append(through_nginx(plane, env_plan).status_code)
+            except requests.RequestException as exc:
+                answers.append(repr(exc))
+            time.sleep(0.02)
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    try:
+        r2 = pipeline.deploy(deployment=62, remote=remote, sha=one, base_image=runtime_image, current=r1)
+        readme = git_repo.commit({"README.md": "docs only"})
+        r3 = pipeline.deploy(deployment=63, remote=remote, sha=readme, base_image=runtime_image, current=r2)
+    finally:
+        stop.set()
+        poller.join()
+    assert r2.snapshot is None and r3.snapshot is None and "snapshot" not in pipeline.timings
+    assert r3.container != r1.container and len(answers) > 20
+    assert [a for a in answers if a != 200] == []
+    # Nothing migrated since r1: going back is code only, and the database stays.
+    pg_server.execute("CREATE TABLE kept (note text); INSERT INTO kept VALUES ('written after r1')",
+                      dbname=env_plan.database)
+    back = pipeline.rollback(deployment=64, current=r3, target=r1, restore_from=None)
+    assert back.snapshot is None and back.sha == one
+    assert pg_server.execute("SELECT note FROM kept", dbname=env_plan.database) == [("written after r1",)]
+    pipeline.destroy()

@@ -93,20 +93,24 @@ class DeploymentsController(http.Controller):
     def rollback(self, call, ref):
         env = environment_of(ref, call.query.get("project"))
         target, after = env._rollback_choice(call.body.get("deployment"))
-        taken_at = after.snapshot_taken_at or after.started_at or after.create_date
-        plan = {"target": serializers.deployment(target), "restores_snapshot_taken_at": utc_timestamp(taken_at),
-                "loses_writes_since": utc_timestamp(taken_at),
-                "age_seconds": int((fields.Datetime.now() - taken_at).total_seconds())}
-        loss = (f"writes made to {env.display_name} since {plan['loses_writes_since']} "
-                f"({_age(taken_at)} ago) will be lost; the database replaced is kept, so this rollback can be undone")
+        plan, loss = {"target": serializers.deployment(target), "restores_snapshot_taken_at": None,
+                      "loses_writes_since": None, "age_seconds": 0}, None
+        if after:
+            taken_at = after.snapshot_taken_at or after.started_at or after.create_date
+            plan.update(restores_snapshot_taken_at=utc_timestamp(taken_at), loses_writes_since=utc_timestamp(taken_at),
+                        age_seconds=int((fields.Datetime.now() - taken_at).total_seconds()))
+            loss = (f"writes made to {env.display_name} since {plan['loses_writes_since']} ({_age(taken_at)} ago) "
+                    "will be lost; the database replaced is kept, so this rollback can be undone")
+        message = loss or (f"nothing changed the database of {env.display_name} since deployment {target.id}: "
+                           "code and Odoo go back, the database stays as it is, no data is lost")
         if call.body.get("dry_run"):
-            return Result({**plan, "message": loss})
-        if env.tier == "production" and not call.body.get("confirm"):
+            return Result({**plan, "message": message})
+        if loss and env.tier == "production" and not call.body.get("confirm"):
             raise errors.Conflict(f"rolling back production: {loss}", code="CONFIRMATION_REQUIRED", details=plan,
                                   remediation=f"Confirm: odooops rollback {env.slug} --confirm "
                                               "(API: {\"confirm\": true})")
         dep = env._queue_deployment("rollback", source_deployment_id=target.id, sha=target.sha, image=target.image,
-                                    restore_from=after.snapshot)
+                                    restore_from=after.snapshot or False)
         audit_target(call, env, deployment=dep.id, kind="rollback", target=target.id,
                      loses_writes_since=plan["loses_writes_since"])
         return Result({**serializers.deployment(dep), "loses_writes_since": plan["loses_writes_since"]}, status=202)

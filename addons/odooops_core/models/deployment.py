@@ -155,7 +155,7 @@ class OdooopsDeployment(models.Model):
             return pipeline.destroy(keep_database=self.keep_database)
         if self.kind == "rollback":
             return pipeline.rollback(deployment=self.id, current=current, target=self.source_deployment_id._release(),
-                                     restore_from=self.restore_from, taken_ports=taken)
+                                     restore_from=self.restore_from or None, taken_ports=taken)
         if self.kind in ("promote", "redeploy"):
             source = self.source_deployment_id
             return pipeline.deploy(deployment=self.id, remote=None, sha=source.sha, base_image=None,

@@ -252,10 +252,13 @@ class OdooopsEnvironment(models.Model):
         return deployment
 
     def _rollback_choice(self, target_id=None):
-        """(target deployment, snapshot to restore) of a rollback, or a precise error.
+        """(target deployment, the deployment whose snapshot to restore) of a rollback, or a
+        precise error.
 
         Going back to deployment T restores the database as T left it: the snapshot
-        taken by the first successful deployment after T, before it changed anything."""
+        taken by the first successful deployment after T, before it changed anything.
+        Deployments that migrate nothing take no snapshot; when none since T did, the
+        second value is empty and the database stays as it is."""
         self.ensure_one()
         env = self.sudo()
         current = env.current_deployment_id
@@ -278,8 +281,6 @@ class OdooopsEnvironment(models.Model):
                 raise errors.Conflict(f"{env.display_name} has no earlier successful deployment to roll back to",
                                       remediation="Deploy an older commit instead: odooops deploy ENV --sha SHA")
             target = earlier[-1]
+        # Empty when nothing changed the database since ``target``: then only code and Odoo go back.
         after = done.filtered(lambda d: d.id > target.id and d.snapshot)[:1]
-        if not after:
-            raise errors.Conflict(f"no copy of the database as deployment {target.id} left it was kept",
-                                  remediation="Deploy that commit instead: it migrates forward.")
         return target, after

@@ -21,9 +21,10 @@ from ._refs import command, fetch_environment
 def rollback(environment, project, to_deployment, confirm, dry_run, wait, as_json):
     """Roll back code and database to an earlier deployment.
 
-    The database goes back to the snapshot taken before the current release migrated:
+    The database goes back to the snapshot taken before the next release migrated it:
     writes made since then are lost (it is kept as the rollback's own snapshot, so rolling
-    back the rollback undoes it). The loss is shown before anything is queued.
+    back the rollback undoes it). When nothing migrated since, only code and Odoo go
+    back. What is lost is shown before anything is queued.
 
     \b
     Examples:
@@ -61,6 +62,9 @@ def loss(env, preview) -> Text:
     sha = output.short_sha(dep.get("sha"))
     back_to = f"deployment {dep.get('id', '?')}" + (f" ({sha})" if sha else "")
     taken = output.parse_time(preview.get("restores_snapshot_taken_at"))
+    if not taken:       # nothing migrated since: only code and Odoo go back
+        return Text.assemble(f"rollback of {env['slug']} to {back_to}: code and Odoo go back; ",
+                             ("the database stays as it is, no data is lost.", "green"))
     ago = output.span(preview["age_seconds"]) if preview.get("age_seconds") is not None else None
     restored = (f"{taken:%Y-%m-%d %H:%M:%S} UTC" + (f" ({ago} ago)" if ago else "")) if taken else "the snapshot"
     return Text.assemble(f"rollback of {env['slug']} to {back_to} ", ("restores the database as it was at ", "yellow"),
