@@ -18,6 +18,9 @@ from .proxy.nginx import Nginx
 from .runtime.docker import BuildOptions, DockerRuntime
 
 LABEL = "odooops"                       # prefix of every Docker label we set
+# Odoo addons every environment loads server-wide (never installed in its database):
+# the repository's environment_addons/, or ODOOOPS_ENVIRONMENT_ADDONS.
+ENVIRONMENT_ADDONS = Path(__file__).resolve().parent.parent / "environment_addons"
 PORT_RANGE = (20000, 29998)             # host ports of environments: (http, websocket) pairs
 PORTS_LOCK = "odooops ports"            # held from choosing a port pair until it is bound
 
@@ -44,6 +47,7 @@ class DataPlane:
     odoo_path: Path              # Odoo 19 CE source, pinned per release under odoo_store
     git_cache: Path
     odoo_store: Path | None = None   # pinned Odoo source trees, one per revision
+    environment_addons: Path = ENVIRONMENT_ADDONS
     port_range: tuple = PORT_RANGE
     health_timeout: float = 180.0
     owner: str = "odooops"       # labels this control plane's containers: its reconciler touches no other
@@ -60,7 +64,8 @@ class DataPlane:
             nginx=Nginx(sites_dir=state / "nginx-sites", main_conf=Path(settings.nginx_conf) if settings.nginx_conf else None,
                         listen=settings.nginx_listen, pid_file=Path(settings.nginx_pid)),
             filestore_root=state / "filestore", odoo_path=Path(settings.odoo_path), git_cache=state / "git",
-            odoo_store=state / "odoo", port_range=(settings.port_first, settings.port_last), owner=owner)
+            odoo_store=state / "odoo", port_range=(settings.port_first, settings.port_last), owner=owner,
+            environment_addons=Path(settings.environment_addons or ENVIRONMENT_ADDONS))
 
     @property
     def owner_tag(self) -> str:

@@ -19,7 +19,6 @@ from .errors import DeploymentFailed, OdooOpsError
 from .proxy.nginx import Route
 from .release_gate import wait_bound, wait_healthy
 
-PROBE_ADDONS = Path(__file__).parent / "runtime" / "odoo_addons"
 NEVER_SERVED = ("The environment has not served yet, so nothing was replaced. "
                 "See the error lines, fix the commit and deploy again.")
 STILL_SERVING = ("The previous release is still serving, on its database as it was. "
@@ -69,7 +68,7 @@ class Pipeline:
 
     def _volumes(self, odoo_source: Path) -> dict:
         return {str(odoo_source): {"bind": odoo_commands.ODOO_MOUNT, "mode": "ro"},
-                str(PROBE_ADDONS): {"bind": odoo_commands.PROBE_MOUNT, "mode": "ro"},
+                str(self.plane.environment_addons): {"bind": odoo_commands.PROBE_MOUNT, "mode": "ro"},
                 str(self._data_dir()): {"bind": odoo_commands.DATA_DIR, "mode": "rw"}}
 
     def _labels(self, deployment) -> dict:

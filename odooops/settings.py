@@ -23,6 +23,7 @@ class Settings:
     state_dir: str = "/var/lib/odooops/dataplane"   # filestores, git mirrors, nginx sites
     secrets_dir: str = ""                    # the sealing key (0600); empty: <state_dir>/secrets
     odoo_path: str = ""                      # Odoo 19 CE source mounted into environments (ODOOOPS_ODOO_PATH)
+    environment_addons: str = ""             # addons every environment loads; empty: the repository's environment_addons/
     base_image: str = "odoo:19"              # default base image of new projects
     docker_url: str = ""                     # empty: the local Docker socket
     pg_host: str = "127.0.0.1"               # PostgreSQL of the environments, and an admin role on it
