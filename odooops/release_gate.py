@@ -44,10 +44,12 @@ def wait_bound(docker, release, timeout: float = 60.0) -> None:
 def wait_healthy(docker, release, *, token: str, database: str, timeout: float) -> None:
     base = f"http://127.0.0.1:{release.http_port}"
     deadline = time.monotonic() + timeout
+    probe_status = None
     while True:
         _check_alive(docker, release, "gate")
         try:
             probe = requests.get(base + "/odooops/probe", timeout=5, allow_redirects=False)
+            probe_status = probe.status_code
             if probe.status_code == 200:
                 answer = probe.json()
                 if answer.get("release") != token or answer.get("database") != database:
@@ -61,8 +63,10 @@ def wait_healthy(docker, release, *, token: str, database: str, timeout: float) 
         except (requests.RequestException, ValueError):
             pass
         if time.monotonic() > deadline:
-            raise DeploymentFailed("gate", f"the new release did not answer its health check within {timeout:.0f} s",
-                                   _logs(docker, release))
+            why = (" (/odooops/probe answered 404: the odooops_probe addon was not loaded; check "
+                   "ODOOOPS_ENVIRONMENT_ADDONS)" if probe_status == 404 else "")
+            raise DeploymentFailed("gate", f"the new release did not answer its health check within {timeout:.0f} s"
+                                   + why, _logs(docker, release))
         time.sleep(0.3)
     page = requests.get(base + "/web/login", timeout=30, allow_redirects=False)
     if page.status_code != 200:

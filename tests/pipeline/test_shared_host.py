@@ -92,3 +92,28 @@ def test_the_gate_refuses_whatever_else_answers_on_the_port(docker_runtime, runt
     finally:
         squatter.shutdown()
         docker_runtime.remove(name)
+
+
+class _NoProbe(_Squatter):
+    def do_GET(self):
+        if self.path == "/web/health":
+            return super().do_GET()
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def test_a_release_without_the_probe_says_what_is_missing(docker_runtime, runtime_image):
+    server = http.server.HTTPServer(("127.0.0.1", 0), _NoProbe)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    name = f"odooops-gate-test-np-{os.getpid()}"
+    docker_runtime.run(name=name, image=runtime_image, command=["sleep", "60"], env={}, labels={},
+                       cpu=0.1, memory_mb=64)
+    try:
+        release = Release(image=runtime_image, sha="0" * 40, container=name, http_port=server.server_port,
+                          websocket_port=server.server_port + 1)
+        with pytest.raises(DeploymentFailed, match="odooops_probe addon was not loaded"):
+            release_gate.wait_healthy(docker_runtime, release, token="mine", database="mine__main", timeout=2)
+    finally:
+        server.shutdown()
+        docker_runtime.remove(name)
