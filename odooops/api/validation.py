@@ -170,7 +170,8 @@ def _describe(error, schema) -> str:
 
 def check_query(args, params: dict) -> dict:
     """Validate query parameters (a werkzeug MultiDict or a plain dict of lists) against
-    ``params`` ({name: {"schema": …}}); return {name: the raw string}."""
+    ``params`` ({name: {"schema": …}}); return {name: its value, typed as its schema says}
+    (an integer, a boolean or the string), so handlers never parse a query value again."""
     names = list(args.keys())
     for name in names:
         refuse_control_characters(name, name, "query parameter name")
@@ -186,14 +187,15 @@ def check_query(args, params: dict) -> dict:
             raise ValidationFailed(f"query parameter {name!r} is given {len(got)} times; give it once",
                                    details={"field": name, "values": got})
         schema = params[name]["schema"]
-        errors = list(Draft202012Validator(schema, format_checker=FORMATS).iter_errors(_typed(got[0], schema)))
+        value = _typed(got[0], schema)
+        errors = list(Draft202012Validator(schema, format_checker=FORMATS).iter_errors(value))
         if errors:
             problem = _describe(errors[0], schema)
             details = {"field": name, "value": got[0], "problem": problem}
             if "enum" in schema:
                 details["allowed"] = list(schema["enum"])
             raise ValidationFailed(f"query parameter {name!r} {problem}", details=details)
-        values[name] = got[0]
+        values[name] = value
     return values
 
 

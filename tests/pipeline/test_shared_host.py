@@ -65,55 +65,52 @@ def test_same_branch_in_two_projects_deployed_at_once(make_plane, two_projects, 
     pipelines[0].destroy()
 
 
+def _answer(handler, status, body=b""):
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 class _Squatter(http.server.BaseHTTPRequestHandler):
+    """Another process on the port: it answers the probe as another release."""
     def do_GET(self):
-        body = json.dumps({"release": "someone-else", "database": "other__db"}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        _answer(self, 200, json.dumps({"release": "someone-else", "database": "other__db"}).encode())
 
     def log_message(self, *args):
         pass
 
 
-def test_the_gate_refuses_whatever_else_answers_on_the_port(docker_runtime, runtime_image):
-    squatter = http.server.HTTPServer(("127.0.0.1", 0), _Squatter)
-    threading.Thread(target=squatter.serve_forever, daemon=True).start()
-    name = f"odooops-gate-test-{os.getpid()}"
-    docker_runtime.run(name=name, image=runtime_image, command=["sleep", "60"], env={}, labels={},
-                       cpu=0.1, memory_mb=64)
-    try:
-        release = Release(image=runtime_image, sha="0" * 40, container=name, http_port=squatter.server_port,
-                          websocket_port=squatter.server_port + 1)
-        with pytest.raises(DeploymentFailed, match="answered by another release"):
-            release_gate.wait_healthy(docker_runtime, release, token="mine", database="mine__main", timeout=10)
-    finally:
-        squatter.shutdown()
-        docker_runtime.remove(name)
-
-
 class _NoProbe(_Squatter):
+    """An Odoo that is healthy but was started without odooops_probe."""
     def do_GET(self):
         if self.path == "/web/health":
-            return super().do_GET()
-        self.send_response(404)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+            return _answer(self, 200, b'{"status": "pass"}')
+        _answer(self, 404)
 
 
-def test_a_release_without_the_probe_says_what_is_missing(docker_runtime, runtime_image):
-    server = http.server.HTTPServer(("127.0.0.1", 0), _NoProbe)
+def gate_against(handler, docker_runtime, runtime_image, timeout):
+    """Run the gate for a live container whose port is answered by ``handler``."""
+    server = http.server.HTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    name = f"odooops-gate-test-np-{os.getpid()}"
+    name = f"odooops-gate-test-{handler.__name__.strip('_').lower()}-{os.getpid()}"
     docker_runtime.run(name=name, image=runtime_image, command=["sleep", "60"], env={}, labels={},
                        cpu=0.1, memory_mb=64)
     try:
         release = Release(image=runtime_image, sha="0" * 40, container=name, http_port=server.server_port,
                           websocket_port=server.server_port + 1)
-        with pytest.raises(DeploymentFailed, match="odooops_probe addon was not loaded"):
-            release_gate.wait_healthy(docker_runtime, release, token="mine", database="mine__main", timeout=2)
+        release_gate.wait_healthy(docker_runtime, release, token="mine", database="mine__main", timeout=timeout)
     finally:
         server.shutdown()
         docker_runtime.remove(name)
+
+
+def test_the_gate_refuses_whatever_else_answers_on_the_port(docker_runtime, runtime_image):
+    with pytest.raises(DeploymentFailed, match="answered by another release"):
+        gate_against(_Squatter, docker_runtime, runtime_image, timeout=10)
+
+
+def test_a_release_without_the_probe_says_what_is_missing(docker_runtime, runtime_image):
+    with pytest.raises(DeploymentFailed, match="odooops_probe addon was not loaded"):
+        gate_against(_NoProbe, docker_runtime, runtime_image, timeout=2)
