@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 from odooops import lifecycle, logscan
 from odooops.dataplane import Release
 from odooops.errors import Conflict, DatabaseError, DockerUnavailable, OdooOpsError
-from odooops.pipeline import NEVER_SERVED, Pipeline
+from odooops.pipeline import Pipeline
 
 _logger = logging.getLogger(__name__)
 
@@ -191,12 +191,10 @@ class OdooopsDeployment(models.Model):
     def _fail(self, exc):
         logs = (exc.details.get("logs") or exc.details.get("log") or "") if isinstance(exc.details, dict) else ""
         env = self.environment_id
-        remediation = exc.remediation
-        if not env.current_deployment_id and self.kind != "destroy" and "still serving" in (remediation or ""):
-            remediation = NEVER_SERVED
         log = ((self.log or "") + (logs or ""))[-100000:]
         self.write({"error": exc.message, "step": getattr(exc, "step", None) or self.step, "log": log,
-                    "error_lines": logscan.error_lines(logs or log) or [exc.message], "remediation": remediation})
+                    "error_lines": logscan.error_lines(logs or log) or [exc.message],
+                    "remediation": exc.remediation})
         self._transition("failed")
         if env.state in ("provisioning", "deploying"):
             env._transition("running" if env.current_deployment_id else "failed")
