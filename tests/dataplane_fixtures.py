@@ -50,8 +50,12 @@ class GitRepo:
         return subprocess.run(["git", *args], cwd=self.path, check=True, capture_output=True, text=True).stdout.strip()
 
     def commit(self, files: dict, message="change") -> str:
+        """Write ``files`` (a content of None deletes the file) and commit everything."""
         for name, content in files.items():
             target = self.path / name
+            if content is None:
+                target.unlink(missing_ok=True)
+                continue
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content)
         self.git("add", "-A")

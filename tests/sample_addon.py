@@ -13,7 +13,7 @@ class SampleNote(models.Model):
 '''
 
 
-def addon(version, extra_field="", failing=False):
+def addon(version, extra_field="", failing=False, migration_seconds=0):
     files = {
         "sample/__init__.py": "from . import models\n",
         "sample/__manifest__.py": repr({"name": "Sample", "version": version, "depends": ["base"],
@@ -24,7 +24,8 @@ def addon(version, extra_field="", failing=False):
                                '<field name="model_id" ref="model_sample_note"/><field name="perm_read">1</field>'
                                '</record></odoo>',
     }
-    if failing:
+    if failing or migration_seconds:
         files[f"sample/migrations/{version}/post-migrate.py"] = (
-            "def migrate(cr, version):\n    raise Exception('this migration is broken on purpose')\n")
+            f"import time\n\ndef migrate(cr, version):\n    time.sleep({migration_seconds})\n"
+            + ("    raise Exception('this migration is broken on purpose')\n" if failing else ""))
     return files

@@ -5,6 +5,7 @@ check; every value (passwords included) is a bound parameter.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from contextlib import contextmanager
@@ -14,9 +15,9 @@ import psycopg2
 from psycopg2 import sql
 
 from ..errors import Conflict, DatabaseError, ValidationFailed
+from . import pg_storage
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-
 
 
 def ident(name: str) -> sql.Identifier:
@@ -43,11 +44,17 @@ class Server:
         return conn
 
     def execute(self, query, params=None, dbname="postgres"):
+        with self.session(dbname) as cr:
+            cr.execute(query, params)
+            return cr.fetchall() if cr.description else None
+
+    @contextmanager
+    def session(self, dbname: str = "postgres"):
+        """One connection (autocommit) for several statements: a cursor."""
         conn = self.connect(dbname)
         try:
             with conn.cursor() as cr:
-                cr.execute(query, params)
-                return cr.fetchall() if cr.description else None
+                yield cr
         finally:
             conn.close()
 
@@ -70,29 +77,60 @@ def ensure_role(server: Server, role: str, password: str, connection_limit: int 
 
 
 def create_database(server: Server, name: str, owner: str, template: str | None = None) -> bool:
-    """Create ``name`` owned by ``owner`` (optionally a file copy of ``template``),
-    reachable by its owner only. True when created, False when it already existed."""
-    if database_exists(server, name):
+    """Create ``name`` owned by ``owner`` (optionally a file copy of ``template``: a
+    copy-on-write clone where the cluster can clone, see ``pg_storage``), reachable by
+    its owner only. True when created, False when it already existed."""
+    with server.session() as cr:
+        return _create(cr, server, name, owner, template)
+
+
+def _create(cr, server: Server, name: str, owner: str, template: str | None) -> bool:
+    cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+    if cr.fetchone():
         return False
     query = sql.SQL("CREATE DATABASE {} OWNER {}").format(ident(name), ident(owner))
     if template:
         query += sql.SQL(" TEMPLATE {} STRATEGY FILE_COPY").format(ident(template))
+        if storage(server).clone:
+            cr.execute("SET file_copy_method = clone")
     try:
-        server.execute(query)
+        cr.execute(query)
     except (psycopg2.errors.DuplicateDatabase, psycopg2.errors.UniqueViolation):
         return False        # created meanwhile by a concurrent caller
     except psycopg2.errors.ObjectInUse as exc:
         raise Conflict(f"cannot copy {template!r}: it is in use ({exc.pgerror.strip()})",
                        remediation="Stop what uses the source database, or copy it with a dump instead.") from None
-    server.execute(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(ident(name)))
-    server.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(ident(name), ident(owner)))
+    cr.execute(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(ident(name)))
+    cr.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(ident(name), ident(owner)))
     return True
 
 
-def terminate_connections(server: Server, name: str) -> int:
-    rows = server.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = %s AND pid <> pg_backend_pid()", [name])
-    return len(rows or [])
+def terminate_connections(server: Server, name: str, application: str | None = None) -> int:
+    """End the sessions on ``name`` (only those whose application_name starts with
+    ``application``, when given). Returns how many."""
+    with server.session() as cr:
+        return _terminate(cr, name, application)
+
+
+def _terminate(cr, name: str, application: str | None = None) -> int:
+    query = ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+             "WHERE datname = %s AND pid <> pg_backend_pid()")
+    params = [name]
+    if application is not None:
+        query += " AND starts_with(application_name, %s)"
+        params.append(application)
+    cr.execute(query, params)
+    return len(cr.fetchall())
+
+
+@contextmanager
+def _closed(cr, name: str):
+    cr.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(ident(name)))
+    try:
+        _terminate(cr, name)
+        yield
+    finally:
+        cr.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(ident(name)))
 
 
 @contextmanager
@@ -102,27 +140,62 @@ def connections_closed(server: Server, name: str):
     A serving Odoo reconnects within milliseconds (its cron threads poll), so ending
     sessions alone would race it; clients get a brief refusal instead.
     """
-    server.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(ident(name)))
-    try:
-        terminate_connections(server, name)
+    with server.session() as cr, _closed(cr, name):
         yield
-    finally:
-        server.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(ident(name)))
 
 
-def snapshot(server: Server, source: str, target: str, owner: str) -> None:
+def checkpoint(server: Server) -> bool:
+    """Write dirty buffers out now, so that the checkpoint a ``CREATE DATABASE … FILE_COPY``
+    forces later has little left to do. False when this role may not (a managed cluster)."""
+    try:
+        server.execute("CHECKPOINT")
+    except psycopg2.Error:
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=16)
+def storage(server: Server) -> pg_storage.Storage:
+    """How this cluster copies a database (asked once per process)."""
+    return pg_storage.detect(server)
+
+
+def snapshot(server: Server, source: str, target: str, owner: str) -> str:
     """A file-level copy of ``source`` as ``target`` (``CREATE DATABASE … TEMPLATE``),
-    taken while ``source`` briefly accepts no session."""
-    drop_database(server, target)
-    with connections_closed(server, source):
-        create_database(server, target, owner, template=source)
+    taken while ``source`` accepts no session: milliseconds where the cluster clones,
+    otherwise a time that grows with the size. Returns the method ("clone" or "copy").
+    One connection throughout: the time ``source`` is closed is the copy's."""
+    method = storage(server).method
+    with server.session() as cr:
+        cr.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident(target)))
+        with _closed(cr, source):
+            _create(cr, server, target, owner, source)
+    return method
 
 
 def restore_snapshot(server: Server, snapshot_name: str, target: str, owner: str) -> None:
     """Put ``target`` back to the state of ``snapshot_name`` (which is kept)."""
+    snapshot(server, snapshot_name, target, owner)
+
+
+def rename_database(server: Server, old: str, new: str) -> None:
+    """Rename ``old`` to ``new`` (constant time on every cluster), ending its sessions."""
+    with server.session() as cr:
+        cr.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(ident(old)))
+        try:
+            _terminate(cr, old)
+            cr.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(ident(old), ident(new)))
+        except Exception:
+            cr.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(ident(old)))
+            raise
+        cr.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(ident(new)))
+
+
+def swap_in(server: Server, replacement: str, target: str, owner: str) -> None:
+    """Make ``replacement`` the database named ``target``, which is dropped: a rename, no copy."""
     drop_database(server, target)
-    with connections_closed(server, snapshot_name):
-        create_database(server, target, owner, template=snapshot_name)
+    rename_database(server, replacement, target)
+    server.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(ident(target), ident(owner)))
 
 
 def drop_database(server: Server, name: str) -> bool:

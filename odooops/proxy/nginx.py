@@ -18,6 +18,7 @@ from ..errors import ProxyError, ValidationFailed
 from ..naming import validate_domain
 
 TEMPLATE = Path(__file__).with_name("site.conf.template")
+MAINTENANCE_TEMPLATE = Path(__file__).with_name("maintenance.conf.template")
 MAIN_TEMPLATE = Path(__file__).with_name("main.conf.template")
 # An environment key (its database name: unique across projects) names its site file and upstreams.
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,127}$")
@@ -30,6 +31,7 @@ class Route:
     hostnames: tuple
     http_port: int
     websocket_port: int
+    retry_after: int = 0                # > 0: refuse every request with 503 and this Retry-After (seconds)
 
     def __post_init__(self):
         if not _KEY.match(self.key or ""):
@@ -37,6 +39,8 @@ class Route:
         for port in (self.http_port, self.websocket_port):
             if not isinstance(port, int) or not 0 < port < 65536:
                 raise ValidationFailed(f"not a TCP port: {port!r}")
+        if not isinstance(self.retry_after, int) or self.retry_after < 0:
+            raise ValidationFailed(f"not a number of seconds: {self.retry_after!r}")
         object.__setattr__(self, "hostnames", tuple(validate_domain(h) for h in self.hostnames))
         if not self.hostnames:
             raise ValidationFailed("a route needs at least one hostname")
@@ -62,14 +66,16 @@ class Nginx:
         return Path(self.sites_dir) / f"{key}.conf"
 
     def render(self, route: Route) -> str:
-        return Template(Path(self.template).read_text()).substitute(
+        template = MAINTENANCE_TEMPLATE if route.retry_after else self.template
+        return Template(Path(template).read_text()).substitute(
             key=route.key, ident=route.key.replace("-", "_"), listen=self.listen,
             server_names=" ".join(route.hostnames), http_port=route.http_port,
-            websocket_port=route.websocket_port)
+            websocket_port=route.websocket_port, retry_after=int(route.retry_after))
 
-    def apply(self, route: Route) -> bool:
-        """Install or update the route. True when nginx was changed and reloaded."""
-        return self._replace(self.site_path(route.key), self.render(route))
+    def apply(self, route: Route, drain: float = 10.0) -> bool:
+        """Install or update the route. True when nginx was changed and reloaded; it
+        returns once requests in flight under the old route are done (at most ``drain`` s)."""
+        return self._replace(self.site_path(route.key), self.render(route), drain)
 
     def remove(self, key: str) -> bool:
         return self._replace(self.site_path(key), None)
@@ -77,7 +83,7 @@ class Nginx:
     def keys(self) -> list[str]:
         return sorted(p.stem for p in Path(self.sites_dir).glob("*.conf"))
 
-    def _replace(self, target: Path, content: str | None) -> bool:
+    def _replace(self, target: Path, content: str | None, drain: float = 10.0) -> bool:
         old = target.read_text() if target.exists() else None
         if old == content:
             return False
@@ -96,7 +102,7 @@ class Nginx:
                 target.write_text(old)
             raise ProxyError(f"nginx rejected the configuration of {target.stem}",
                              details={"nginx": check.stderr.strip()[-2000:]})
-        self.reload()
+        self.reload(drain)
         return True
 
     def _workers(self) -> set[int]:

@@ -261,6 +261,42 @@ class DockerRuntime:
             time.sleep(0.05)
         return True
 
+    def freeze(self, name: str) -> bool:
+        """Pause a container (the cgroup freezer): its processes, memory and sockets stay
+        as they are, so ``thaw`` brings it back in milliseconds. False if absent."""
+        return self._pause(name, True)
+
+    def thaw(self, name: str) -> bool:
+        """Resume a paused container. False if absent."""
+        return self._pause(name, False)
+
+    def _pause(self, name: str, frozen: bool) -> bool:
+        container = self.get(name)
+        if container is None:
+            return False
+        if (container.status == "paused") != frozen:
+            try:
+                container.pause() if frozen else container.unpause()
+            except APIError as exc:
+                raise DockerUnavailable(f"cannot {'pause' if frozen else 'resume'} {name}: "
+                                        f"{exc.explanation or exc}") from None
+        return True
+
+    def restart_policy(self, name: str, policy: str = "unless-stopped") -> None:
+        """Set a container's restart policy (a migrating release starts with "no": a
+        failed migration must end it, not run again)."""
+        container = self.get(name)
+        if container is not None:
+            container.update(restart_policy={"Name": policy})
+
+    def environment_of(self, name: str) -> dict:
+        """The environment variables a container was started with ({} if absent)."""
+        container = self.get(name)
+        if container is None:
+            return {}
+        pairs = (item.partition("=") for item in container.attrs.get("Config", {}).get("Env") or [])
+        return {key: value for key, _, value in pairs}
+
     def logs(self, name: str, *, tail: int | str = 200) -> list[str]:
         """The last ``tail`` log lines of a container."""
         container = self.get(name)

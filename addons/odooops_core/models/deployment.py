@@ -16,7 +16,8 @@ STATE_SELECTION = [(s, s.capitalize()) for s in lifecycle.DEPLOYMENT_STATES]
 # Trouble of the infrastructure, not of the commit: the job is retried later
 # (the queue.job.function's retry pattern) instead of failing the deployment.
 RETRYABLE = (DockerUnavailable, DatabaseError)
-FACTS = ("snapshot", "container", "http_port", "websocket_port", "image", "sha", "odoo_revision")
+FACTS = ("snapshot", "container", "http_port", "websocket_port", "image", "sha", "odoo_revision",
+         "snapshot_method", "unavailable_seconds")
 
 
 class OdooopsDeployment(models.Model):
@@ -52,6 +53,10 @@ class OdooopsDeployment(models.Model):
     websocket_port = fields.Integer()
     snapshot = fields.Char(help="Database copy taken before this deployment changed it; rollback restores it.")
     snapshot_taken_at = fields.Datetime()
+    snapshot_method = fields.Char(help="How the snapshot or restore copied the database: 'clone' (copy-on-write, "
+                                       "constant time) or 'copy' (grows with the size).")
+    unavailable_seconds = fields.Float(help="How long the environment answered 503 (a migration or restore): "
+                                            "0 when the old release served until the switch.")
     log = fields.Text()
     error = fields.Text()
     error_lines = fields.Json(help="The log lines that carry the error.")
@@ -85,11 +90,12 @@ class OdooopsDeployment(models.Model):
 
     # -- the job ------------------------------------------------------------------------
 
-    def _release(self):
+    def _release(self, standby=None):
         self.ensure_one()
         return Release(image=self.image, sha=self.sha, checksums=self.checksums or {}, container=self.container,
                        http_port=self.http_port or None, websocket_port=self.websocket_port or None,
-                       snapshot=self.snapshot or None, odoo_revision=self.odoo_revision or None)
+                       snapshot=self.snapshot or None, odoo_revision=self.odoo_revision or None,
+                       deployment=self.id, standby=standby._release() if standby else None)
 
     def _enqueue(self):
         for dep in self:
@@ -149,7 +155,8 @@ class OdooopsDeployment(models.Model):
 
     def _run_pipeline(self, pipeline):
         env = self.environment_id
-        current = env.current_deployment_id._release() if env.current_deployment_id else None
+        current = (env.current_deployment_id._release(standby=env.standby_deployment_id)
+                   if env.current_deployment_id else None)
         taken = env._taken_ports()
         if self.kind == "destroy":
             return pipeline.destroy(keep_database=self.keep_database)
@@ -184,7 +191,9 @@ class OdooopsDeployment(models.Model):
         self._transition("succeeded")
         if env.state in ("provisioning", "running"):
             env._transition("deploying")
-        env.write({"current_deployment_id": self.id, "deployed_sha": self.sha, "image": self.image, "drift": False})
+        standby = outcome.standby.deployment if isinstance(outcome, Release) and outcome.standby else False
+        env.write({"current_deployment_id": self.id, "deployed_sha": self.sha, "image": self.image, "drift": False,
+                   "standby_deployment_id": standby})
         env._transition("running")
         return f"{self.kind} of {(self.sha or '')[:12]} succeeded"
 

@@ -7,6 +7,8 @@ from odooops import errors, lifecycle, odoo_admin, quotas, secretbox, settings
 from odooops.dataplane import DataPlane, EnvironmentPlan
 from odooops.naming import branch_slug, database_name, hostname, role_name, validate_branch, validate_domain
 
+# Tiers whose replaced release stays frozen for an instant rollback (it holds its memory).
+STANDBY_TIERS = ("production", "staging")
 SEALED = ("db_password_sealed", "admin_password_sealed", "master_password_sealed", "login_secret_sealed")
 
 TIER_SELECTION = [("dev", "Development"), ("staging", "Staging"),
@@ -49,6 +51,10 @@ class OdooopsEnvironment(models.Model):
                                       help="Signs one-time login links into the environment.")
     current_deployment_id = fields.Many2one("odooops.deployment", readonly=True, tracking=True,
                                             help="The deployment whose release serves now.")
+    standby_deployment_id = fields.Many2one(
+        "odooops.deployment", readonly=True, ondelete="set null",
+        help="The release the current one replaced, kept frozen (paused) so that a rollback to it "
+             "resumes it in milliseconds instead of starting it again.")
     http_port = fields.Integer(related="current_deployment_id.http_port")
     deployment_ids = fields.One2many("odooops.deployment", "environment_id")
     backup_ids = fields.One2many("odooops.backup", "environment_id")
@@ -194,7 +200,14 @@ class OdooopsEnvironment(models.Model):
                                workers=self.workers, cpu=self.cpu_limit, memory_mb=self.memory_limit_mb,
                                admin_password=self._unseal("admin_password_sealed"),
                                master_password=self._unseal("master_password_sealed"),
-                               login_secret=self._unseal("login_secret_sealed"))
+                               login_secret=self._unseal("login_secret_sealed"),
+                               standby=self.tier in STANDBY_TIERS, migration_estimate=self._migration_estimate())
+
+    def _migration_estimate(self):
+        """Seconds a migrating deploy should answer 503 (its Retry-After): as long as the
+        last one did, or 30 before any (a fresh install's -i is no measure of a -u)."""
+        last = self.deployment_ids.filtered(lambda d: d.state == "succeeded" and d.unavailable_seconds)
+        return max(5, round(last[:1].unavailable_seconds)) if last else 30
 
     @api.model
     def _data_plane(self):
@@ -204,7 +217,8 @@ class OdooopsEnvironment(models.Model):
 
     @api.model
     def _taken_ports(self):
-        live = self.sudo().search([("state", "!=", "destroyed")]).current_deployment_id
+        envs = self.sudo().search([("state", "!=", "destroyed")])
+        live = envs.current_deployment_id | envs.standby_deployment_id
         return set(live.mapped("http_port")) | set(live.mapped("websocket_port"))
 
     def _transition(self, new_state):

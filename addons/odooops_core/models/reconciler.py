@@ -45,18 +45,21 @@ class OdooopsReconciler(models.AbstractModel):
         route = (Route(env.database_name, env._hostnames(), current.http_port, current.websocket_port)
                  if current and current.http_port else None)
         return reconcile.Desired(label=env.display_name, key=env.database_name, database=env.database_name,
-                                 container=current.container or None, route=route, busy=busy)
+                                 container=current.container or None, route=route, busy=busy,
+                                 standby=env.standby_deployment_id.container or None)
 
     def _heal_interrupted_deployments(self, plane):
         """A deployment marked running whose environment lock is free has lost its worker."""
         healed = []
         for dep in self.env["odooops.deployment"].sudo().search([("state", "=", "running")]):
             timings = dep.step_timings or {}
-            pipeline = Pipeline(plane, dep.environment_id._plan())
+            env = dep.environment_id
+            pipeline = Pipeline(plane, env._plan())
             try:
                 outcome = pipeline.recover(
                     deployment=dep.id, switched=dep.kind != "destroy" and "switch" in timings and bool(dep.container),
-                    snapshot=dep.snapshot or None, migrating="migrate" in timings or dep.step in ("migrate", "restore"))
+                    snapshot=dep.snapshot or None,
+                    current=env.current_deployment_id._release() if env.current_deployment_id else None)
             except Conflict:
                 continue            # still running somewhere: leave it alone
             if outcome == "completed":

@@ -7,7 +7,8 @@ from .. import exit_codes, hints, output
 from ..client import CliError
 from ..context import client
 
-STEP_ORDER = ["build", "test", "snapshot", "restore", "migrate", "start", "gate", "switch", "retire",
+STEP_ORDER = ["build", "test", "maintenance", "queue", "freeze", "snapshot", "restore", "start", "migrate", "resume",
+              "gate", "switch", "standby", "retire",
               "containers", "route", "databases", "role", "filestore"]
 ENDED = ("succeeded", "failed", "cancelled")
 POLL_SECONDS = 1.0
@@ -75,6 +76,12 @@ def wait_for(deployment_id, as_json, timeout=1800):
         raise failure(dep)
     if not as_json:
         output.success(f"{summary(dep)} succeeded in {output.duration(dep.get('duration')) or '-'}")
+        if dep.get("unavailable_seconds"):
+            output.note(f"it answered 503 (with Retry-After) for {output.duration(dep['unavailable_seconds'])} "
+                        "while the database was migrated or restored")
+        if dep.get("snapshot_method") == "copy":
+            output.note("its snapshot was a full copy: this PostgreSQL cannot clone databases, so that time grows "
+                        f"with the database's size (why: odooops deployment get {dep['id']}; README, 'Storage')")
     return dep
 
 

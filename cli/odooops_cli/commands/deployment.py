@@ -41,7 +41,10 @@ def deployment_get(deployment_id, wait, as_json):
         ("requested by", lambda d: d.get("requested_by")), ("created", lambda d: output.when(d.get("created_at"))),
         ("duration", lambda d: output.duration(d.get("duration"))),
         ("steps", lambda d: ", ".join(f"{s} {output.duration(timings[s])}" for s in steps) or None),
-        ("snapshot", lambda d: output.when(d.get("snapshot_taken_at"))),
+        ("snapshot", lambda d: f"{output.when(d['snapshot_taken_at'])} ({d.get('snapshot_method') or 'copy'})"
+         if d.get("snapshot_taken_at") else None),
+        ("unavailable", lambda d: output.duration(d.get("unavailable_seconds")) + " (503 with Retry-After)"
+         if d.get("unavailable_seconds") else None),
         ("step", lambda d: d["step"]),
         ("error", lambda d: Text(d["error"], style="red") if d.get("error") else None),
         ("remediation", lambda d: hints.for_cli("DEPLOYMENT_FAILED", d.get("remediation"), "/deployments")),
