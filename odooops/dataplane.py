@@ -52,6 +52,7 @@ class DataPlane:
     health_timeout: float = 180.0
     migration_timeout: float = 3600.0   # a migrating release's update, before it serves
     owner: str = "odooops"       # labels this control plane's containers: its reconciler touches no other
+    pg_bindir: Path | None = None  # PostgreSQL's client programs (pg_dump, pg_restore)
 
     @classmethod
     def from_settings(cls, settings, owner: str = "odooops") -> "DataPlane":
@@ -66,7 +67,8 @@ class DataPlane:
                         listen=settings.nginx_listen, pid_file=Path(settings.nginx_pid)),
             filestore_root=state / "filestore", odoo_path=Path(settings.odoo_path), git_cache=state / "git",
             odoo_store=state / "odoo", port_range=(settings.port_first, settings.port_last), owner=owner,
-            environment_addons=Path(settings.environment_addons or ENVIRONMENT_ADDONS))
+            environment_addons=Path(settings.environment_addons or ENVIRONMENT_ADDONS),
+            pg_bindir=Path(settings.pg_bindir) if settings.pg_bindir else None)
 
     @property
     def owner_tag(self) -> str:

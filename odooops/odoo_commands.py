@@ -61,6 +61,13 @@ def migrate(target: Target, install=(), update=()) -> list[str]:
     return cmd
 
 
+def neutralize(target: Target) -> list[str]:
+    """Odoo's own neutralization of every installed module (``odoo-bin neutralize``):
+    crons and mail servers off, payment and delivery providers in test mode…"""
+    cmd = _base(target)
+    return cmd[:2] + ["neutralize"] + cmd[2:]
+
+
 def migrated_marker(data_dir, token: str):
     """The file (under an environment's data dir on the host) that the launcher makes
     once the release with ``token`` has migrated its database."""

@@ -26,6 +26,7 @@ from .dataplane import PORTS_LOCK, DataPlane, EnvironmentPlan, Release, environm
 from .drivers import filestore, git, postgres
 from .errors import DeploymentFailed
 from .proxy.nginx import Route
+from .refresh import Refresh
 from .release_gate import wait_bound, wait_healthy, wait_migrated
 from .rollback import Rollback
 
@@ -35,7 +36,7 @@ STILL_SERVING = ("The previous release is still serving, on its database as it w
                  "See the error lines, fix the commit and deploy again.")
 
 
-class Pipeline(Rollback):
+class Pipeline(Rollback, Refresh):
     def __init__(self, plane: DataPlane, env: EnvironmentPlan, report: Callable[..., None] | None = None):
         """``report(step, status, seconds, message, **facts)`` hears of every step; ``facts``
         (image, sha, snapshot, container, ports) as soon as they exist, so that an

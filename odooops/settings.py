@@ -30,6 +30,7 @@ class Settings:
     pg_port: int = 5432
     pg_user: str = "odooops"
     pg_password: str = ""
+    pg_bindir: str = ""                      # PostgreSQL 18's bin directory (pg_dump, pg_restore)
     nginx_conf: str = ""                     # main nginx.conf (nginx -c); empty: nginx's default
     nginx_pid: str = "/run/nginx.pid"
     nginx_listen: str = "80"

@@ -1,0 +1,107 @@
+"""Refresh an environment's data from another environment (Odoo.sh's "staging is a
+copy of production"): the copy is made, neutralized (and anonymized on request) on
+the side while the environment's release keeps serving, then swapped in by renames;
+the same release starts on it. The data it replaced is kept as a snapshot, so a
+rollback brings it back.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from . import odoo_commands, templates
+from .dataplane import Release
+from .dbops import clone
+from .drivers import postgres
+from .errors import DeploymentFailed
+
+
+class Refresh:
+    """The data-refresh half of ``pipeline.Pipeline`` (same helpers and state)."""
+
+    def refresh(self, *, deployment, current: Release, source: clone.Source, source_filestore: Path,
+                base_url: str, strategy: str | None = None, anonymizer=None, taken_ports=()) -> Release:
+        """Serve ``current``'s code on a neutralized copy of ``source``. ``anonymizer``:
+        a callable(pg, database) -> report, run on the copy before it serves."""
+        pg = self.plane.pg
+        with self._lock():
+            chosen, why = clone.choose(postgres.storage(pg), strategy)
+            self.facts["clone_strategy"] = chosen
+            self.notes["copy"] = f"{chosen} ({why})"
+            incoming = postgres.snapshot_name(self.env.database, f"n{deployment}")
+            staged = self._filestore_of(incoming)
+            revision, tree = self._odoo_source(current.odoo_revision)
+            new = Release(image=current.image, sha=current.sha, checksums=current.checksums, odoo_revision=revision,
+                          deployment=deployment)
+            try:
+                self._step("copy", clone.copy_database, pg, self.plane.docker, source, incoming, self.env.db_role,
+                           chosen, pg_bindir=self.plane.pg_bindir)
+                self._step("filestore", _link_tree, source_filestore, staged)
+                self._step("neutralize", self._neutralize, deployment, new, incoming, tree, base_url)
+                if anonymizer is not None:
+                    self.facts["anonymization"] = self._step("anonymize", anonymizer, pg, incoming)
+            except Exception:
+                postgres.drop_database(pg, incoming)
+                shutil.rmtree(staged, ignore_errors=True)
+                raise
+            kept = None
+            try:
+                self._step("maintenance", self._hold, current)
+                kept = new.snapshot = self._step("snapshot", self._keep_current, deployment)
+                self._step("swap", self._swap_in, incoming, kept)
+                self._go_live(deployment, new, current, taken_ports, tree)
+            except Exception:
+                if new.container:
+                    self.plane.docker.remove(new.container)
+                if kept:
+                    self._swap_back(incoming, kept)
+                self.plane.docker.thaw(current.container)
+                self._route(current)
+                raise
+            self._retire(current, new)
+            return new
+
+    def _filestore_of(self, database: str) -> Path:
+        return templates.filestore_dir(self.plane.filestore_root, self.env.key).parent / database
+
+    def _neutralize(self, deployment, release: Release, database: str, tree, base_url: str):
+        target = odoo_commands.Target(database, self.plane.pg.host, self.plane.pg.port, self.env.db_role,
+                                      self.env.db_password)
+        templates.reset_identity(self.plane.pg, database, base_url)
+        code, logs = self.plane.docker.run_once(
+            name=f"{self.container_name(deployment)}-neutralize", image=release.image,
+            command=odoo_commands.neutralize(target), env=target.env(), labels=self._labels(deployment),
+            volumes=self._volumes(tree))
+        if code != 0:
+            raise DeploymentFailed("neutralize", f"Odoo's neutralization failed with exit code {code}", logs)
+
+    def _swap_in(self, incoming: str, kept: str):
+        """The copy becomes the environment's database and filestore (renames only)."""
+        postgres.swap_in(self.plane.pg, incoming, self.env.database, self.env.db_role)
+        live, staged = self._filestore_of(self.env.database), self._filestore_of(incoming)
+        if live.exists():
+            os.replace(live, self._filestore_of(kept))
+        if staged.exists():
+            os.replace(staged, live)
+
+    def _swap_back(self, incoming: str, kept: str):
+        live = self._filestore_of(self.env.database)
+        if postgres.database_exists(self.plane.pg, kept):
+            postgres.swap_in(self.plane.pg, kept, self.env.database, self.env.db_role)
+        if self._filestore_of(kept).exists():
+            shutil.rmtree(live, ignore_errors=True)
+            os.replace(self._filestore_of(kept), live)
+        postgres.drop_database(self.plane.pg, incoming)
+
+
+def _link_tree(source: Path, target: Path) -> int:
+    """Hard-link ``source``'s files under ``target`` (Odoo never rewrites an attachment's
+    file in place, so the two environments cannot see each other's changes). Files."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not Path(source).exists():
+        target.mkdir()
+        return 0
+    shutil.copytree(source, target, copy_function=os.link)
+    return sum(len(files) for _, _, files in os.walk(target))
