@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import nullcontext
 from pathlib import Path
 
 from . import odoo_commands, templates
@@ -35,8 +36,9 @@ class Refresh:
             new = Release(image=current.image, sha=current.sha, checksums=current.checksums, odoo_revision=revision,
                           deployment=deployment)
             try:
-                self._step("copy", clone.copy_database, pg, self.plane.docker, source, incoming, self.env.db_role,
-                           chosen, pg_bindir=self.plane.pg_bindir)
+                with postgres.advisory_lock(pg, source.lock) if source.lock else nullcontext():
+                    self._step("copy", clone.copy_database, pg, self.plane.docker, source, incoming,
+                               self.env.db_role, chosen, pg_bindir=self.plane.pg_bindir)
                 self._step("filestore", _link_tree, source_filestore, staged)
                 self._step("neutralize", self._neutralize, deployment, new, incoming, tree, base_url)
                 if anonymizer is not None:

@@ -71,6 +71,7 @@ def data_plane_env(odoo_settings, runtime_image, tmp_path_factory):
         "ODOOOPS_STATE_DIR": str(root / "state"), "ODOOOPS_ODOO_PATH": str(odoo_settings.odoo_path),
         "ODOOOPS_PG_HOST": pg["host"], "ODOOOPS_PG_PORT": str(pg["port"]), "ODOOOPS_PG_USER": pg["user"],
         "ODOOOPS_PG_PASSWORD": pg["password"], "ODOOOPS_NGINX_CONF": str(nginx.conf),
+        "ODOOOPS_PG_BINDIR": os.environ.get("ODOOOPS_TEST_PG_BINDIR", ""),
         "ODOOOPS_NGINX_PID": str(nginx.pid_file), "ODOOOPS_NGINX_LISTEN": nginx.listen,
         "ODOOOPS_BASE_IMAGE": runtime_image, "ODOOOPS_DOMAIN": "test.example.com",
         "ODOOOPS_ENVIRONMENT_URL": f"http://{{host}}:{nginx.port}",

@@ -9,6 +9,7 @@ from . import __version__, exit_codes, output
 from .client import CliError
 from .commands.audit import audit_group
 from .commands.auth import login, logout, whoami
+from .commands.db import db_group
 from .commands.deploy import deploy
 from .commands.deployment import deployment_group
 from .commands.env import env_group
@@ -128,6 +129,7 @@ cli.add_command(deploy)
 cli.add_command(rollback)
 cli.add_command(promote)
 cli.add_command(deployment_group)
+cli.add_command(db_group)
 cli.add_command(logs)
 
 if __name__ == "__main__":

@@ -29,10 +29,12 @@ STRATEGIES = ("clone", "template", "dump")
 
 @dataclass(frozen=True)
 class Source:
-    """The database to copy, its owner, and the container serving it (if any)."""
+    """The database to copy, its owner, the container serving it (if any), and the lock
+    its own operations hold (so that no deploy migrates it while it is copied)."""
     database: str
     owner: str
     container: str | None = None
+    lock: str | None = None
 
 
 def choose(storage, forced: str | None = None) -> tuple[str, str]:

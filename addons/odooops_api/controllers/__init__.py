@@ -1,1 +1,1 @@
-from . import audit_logs, auth, environment_access, environments, health, openapi, projects
+from . import audit_logs, auth, databases, environment_access, environments, health, openapi, projects

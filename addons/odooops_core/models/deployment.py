@@ -4,8 +4,9 @@ from odoo import api, fields, models
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import UserError
 
-from odooops import lifecycle, logscan
-from odooops.dataplane import Release
+from odooops import lifecycle, logscan, templates
+from odooops.dataplane import Release, environment_lock
+from odooops.dbops import clone
 from odooops.errors import Conflict, DatabaseError, DockerUnavailable, OdooOpsError
 from odooops.pipeline import Pipeline
 
@@ -17,7 +18,7 @@ STATE_SELECTION = [(s, s.capitalize()) for s in lifecycle.DEPLOYMENT_STATES]
 # (the queue.job.function's retry pattern) instead of failing the deployment.
 RETRYABLE = (DockerUnavailable, DatabaseError)
 FACTS = ("snapshot", "container", "http_port", "websocket_port", "image", "sha", "odoo_revision",
-         "snapshot_method", "unavailable_seconds")
+         "snapshot_method", "unavailable_seconds", "clone_strategy")
 
 
 class OdooopsDeployment(models.Model):
@@ -43,6 +44,10 @@ class OdooopsDeployment(models.Model):
     restore_from = fields.Char(help="For a rollback: the snapshot it restores.")
     migrate = fields.Boolean(default=True, help="For a promotion: migrate the target's database.")
     keep_database = fields.Boolean(help="For a destroy: keep the database and its role.")
+    clone_source_id = fields.Many2one("odooops.environment", ondelete="set null",
+                                      help="For a clone: the environment whose data this one now serves.")
+    clone_strategy = fields.Char(help="For a clone: the strategy asked for, then the one used "
+                                      "(clone, template or dump).")
     started_at = fields.Datetime()
     finished_at = fields.Datetime()
     duration = fields.Float(compute="_compute_duration", store=True, help="Seconds")
@@ -160,6 +165,8 @@ class OdooopsDeployment(models.Model):
         taken = env._taken_ports()
         if self.kind == "destroy":
             return pipeline.destroy(keep_database=self.keep_database)
+        if self.kind == "clone":
+            return self._refresh(pipeline, current, taken)
         if self.kind == "rollback":
             return pipeline.rollback(deployment=self.id, current=current, target=self.source_deployment_id._release(),
                                      restore_from=self.restore_from or None, taken_ports=taken)
@@ -173,6 +180,17 @@ class OdooopsDeployment(models.Model):
         return pipeline.deploy(deployment=self.id, remote=project.git_remote, sha=self.ref or self.sha,
                                base_image=project.base_image, current=current, taken_ports=taken,
                                test_command=project.test_command or None)
+
+    def _refresh(self, pipeline, current, taken):
+        source = self.clone_source_id
+        release = source.current_deployment_id
+        plane = pipeline.plane
+        return pipeline.refresh(
+            deployment=self.id, current=current, taken_ports=taken, strategy=self.clone_strategy or None,
+            source=clone.Source(source.database_name, source.db_role, release.container or None,
+                                environment_lock(f"{source.project_id.slug}/{source.slug}")),
+            source_filestore=templates.filestore_dir(plane.filestore_root, source.database_name),
+            base_url=self.environment_id.url or "")
 
     def _finish(self, outcome):
         """Record a finished deployment and what now serves: used by the job and by the

@@ -7,9 +7,9 @@ from .. import exit_codes, hints, output
 from ..client import CliError
 from ..context import client
 
-STEP_ORDER = ["build", "test", "maintenance", "queue", "freeze", "snapshot", "restore", "start", "migrate", "resume",
-              "gate", "switch", "standby", "retire",
-              "containers", "route", "databases", "role", "filestore"]
+STEP_ORDER = ["build", "test", "copy", "filestore", "neutralize", "anonymize", "maintenance", "queue", "freeze",
+              "snapshot", "swap", "restore", "start", "migrate", "resume", "gate", "switch", "standby", "retire",
+              "containers", "route", "databases", "role"]
 ENDED = ("succeeded", "failed", "cancelled")
 POLL_SECONDS = 1.0
 

@@ -1,0 +1,94 @@
+"""Staging is a copy of production, as on Odoo.sh: `POST /api/v1/databases/clone` (and
+`odooops db clone`) through a live control plane with real Odoo 19 — the copy is
+neutralized by Odoo's own command, gets its own identity, and production is untouched."""
+import pytest
+from dataplane_fixtures import GitRepo
+from lifecycle_helpers import api, destroy, probe, wait
+from sample_addon import addon
+
+pytestmark = pytest.mark.odoo
+
+
+@pytest.fixture(scope="module")
+def shop(control_plane, runtime_image, tmp_path_factory):
+    cp, key = control_plane, control_plane.keys["admin"]
+    repo = GitRepo(tmp_path_factory.mktemp("shop-repo"))
+    repo.commit(addon("19.0.1.0.0"))
+    repo.git("branch", "staging")
+    r = api(cp, "POST", "/projects", key, json={"name": "Shop", "git_remote": str(repo.path),
+                                               "base_image": runtime_image})
+    assert r.status_code == 201, r.text
+    envs = {}
+    try:
+        for branch, tier in (("main", "production"), ("staging", "staging")):
+            r = api(cp, "POST", "/environments", key, json={"project": "shop", "branch": branch, "tier": tier,
+                                                            "workers": 0, "memory_mb": 1024})
+            assert r.status_code == 202, r.text
+            envs[branch] = r.json()["data"]
+        for env in envs.values():
+            dep = wait(cp, key, env["deployment"]["id"], timeout=600)
+            assert dep["status"] == "succeeded", (dep["error"], dep["log"][-2000:])
+        yield {branch: api(cp, "GET", f"/environments/{env['id']}", key).json()["data"] for branch, env in envs.items()}
+    finally:
+        for env in envs.values():
+            destroy(cp, key, env["id"])
+
+
+def sql(cp, database, query, params=()):
+    conn = cp.connect(database)
+    try:
+        with conn.cursor() as cr:
+            cr.execute(query, params)
+            return cr.fetchall() if cr.description else None
+    finally:
+        conn.close()
+
+
+def test_staging_refreshed_from_production_is_neutralized_and_production_untouched(control_plane, shop):
+    cp, dev = control_plane, control_plane.keys["developer"]
+    prod, staging = shop["main"], shop["staging"]
+    sql(cp, prod["database_name"], "INSERT INTO ir_config_parameter (key, value) VALUES ('shop.marker', 'orders')")
+    active_crons = sql(cp, prod["database_name"], "SELECT count(*) FROM ir_cron WHERE active")[0][0]
+    assert active_crons > 1
+
+    r = api(cp, "POST", "/databases/clone", dev, json={"source": prod["id"], "target": staging["id"]})
+    assert r.status_code == 202, r.text
+    assert r.json()["data"]["kind"] == "clone" and r.json()["data"]["source"]["slug"] == prod["slug"]
+    dep = wait(cp, dev, r.json()["data"]["id"])
+    assert dep["status"] == "succeeded", (dep["error"], dep["log"][-3000:])
+    assert dep["clone_strategy"] == "clone" and dep["clone_source"] == prod["project"]["slug"] + "/" + prod["slug"]
+    assert {"copy", "neutralize", "swap", "gate", "switch"} <= set(dep["step_timings"])
+
+    db = staging["database_name"]
+    assert sql(cp, db, "SELECT value FROM ir_config_parameter WHERE key = 'shop.marker'") == [("orders",)]
+    # Odoo's own neutralization ran on the copy: only the autovacuum cron is active.
+    assert sql(cp, db, "SELECT count(*) FROM ir_cron WHERE active")[0][0] == 1
+    assert sql(cp, db, "SELECT value FROM ir_config_parameter WHERE key = 'database.is_neutralized'") == [("true",)]
+    # Its own identity and address; production untouched.
+    uuid = "SELECT value FROM ir_config_parameter WHERE key = 'database.uuid'"
+    assert sql(cp, db, uuid) != sql(cp, prod["database_name"], uuid)
+    assert sql(cp, db, "SELECT value FROM ir_config_parameter WHERE key = 'web.base.url'") == [(staging["url"],)]
+    assert sql(cp, prod["database_name"], "SELECT count(*) FROM ir_cron WHERE active")[0][0] == active_crons
+    host = staging["url"].split("://", 1)[1].split(":", 1)[0]
+    assert probe(cp, host)["database"] == db
+    # The data it replaced is kept: the clone can be rolled back.
+    preview = api(cp, "POST", f"/environments/{staging['id']}/rollback", dev, json={"dry_run": True})
+    assert preview.status_code == 200 and preview.json()["data"]["loses_writes_since"], preview.text
+
+
+def test_bad_clone_requests_are_refused(control_plane, shop):
+    cp = control_plane
+    prod, staging = shop["main"], shop["staging"]
+    dev, viewer = cp.keys["developer"], cp.keys["viewer"]
+
+    def clone(key, **body):
+        return api(cp, "POST", "/databases/clone", key, json=body)
+
+    same = clone(dev, source=staging["id"], target=staging["id"])
+    assert same.status_code == 422 and "onto itself" in same.json()["errors"][0]["message"]
+    into_prod = clone(dev, source=staging["id"], target=prod["id"])
+    assert into_prod.status_code == 409 and into_prod.json()["errors"][0]["error"] == "CONFIRMATION_REQUIRED"
+    assert clone(dev, source="no-such-env", target=staging["id"]).status_code == 404
+    assert clone(dev, source=prod["id"], target=staging["id"], strategy="teleport").status_code == 422
+    assert clone(viewer, source=prod["id"], target=staging["id"]).status_code == 403
+    assert clone(cp.keys["outsider"], source=prod["id"], target=staging["id"]).status_code == 403
