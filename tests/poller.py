@@ -18,14 +18,31 @@ class Answer:
     retry_after: str | None = None
 
 
-class Poller:
-    def __init__(self, url: str, host: str, interval: float = 0.05, timeout: float = 5.0, method: str = "GET",
-                 send=None):
+class Background:
+    """A loop (``_run``) in a thread for the length of a ``with`` block."""
+
+    def __init__(self):
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        raise NotImplementedError
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+class Poller(Background):
+    def __init__(self, url: str, host: str, interval: float = 0.05, timeout: float = 5.0, send=None):
+        super().__init__()
         self.url, self.host, self.interval, self.timeout = url, host, interval, timeout
         self.send = send or self._get
         self.answers: list[Answer] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
         self._session = requests.Session()
 
     def _get(self):
@@ -41,14 +58,6 @@ class Poller:
                 status, retry = type(exc).__name__, None
             self.answers.append(Answer(sent, time.monotonic(), status, retry))
             self._stop.wait(max(0.0, self.interval - (time.monotonic() - sent)))
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
 
     def failures(self) -> list[Answer]:
         return [a for a in self.answers if a.status != 200]

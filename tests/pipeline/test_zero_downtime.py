@@ -43,12 +43,19 @@ def test_migrating_deploy_is_503_for_the_migration_and_rollback_resumes_the_stan
     assert plane.docker.containers(**{"odooops.environment": env.label}) == []
 
 
-def migrate_then_roll_back_twice(plane, env, git_repo, runtime_image, pg_server):
-    pipeline = Pipeline(plane, env)
-    remote = str(git_repo.path)
+def first_release(plane, env, git_repo, runtime_image, pg_server, deployment, note):
+    """v1 serving, its database holding one row of business data (``note``)."""
     one = git_repo.commit({"sample/__manifest__.py": manifest("19.0.1.0")})
-    r1 = pipeline.deploy(deployment=1, remote=remote, sha=one, base_image=runtime_image, current=None)
-    pg_server.execute("CREATE TABLE business (note text); INSERT INTO business VALUES ('v1')", dbname=env.database)
+    r1 = Pipeline(plane, env).deploy(deployment=deployment, remote=str(git_repo.path), sha=one,
+                                     base_image=runtime_image, current=None)
+    pg_server.execute("CREATE TABLE business (note text); INSERT INTO business VALUES (%s)", [note],
+                      dbname=env.database)
+    return r1
+
+
+def migrate_then_roll_back_twice(plane, env, git_repo, runtime_image, pg_server):
+    remote = str(git_repo.path)
+    r1 = first_release(plane, env, git_repo, runtime_image, pg_server, 1, "v1")
 
     two = git_repo.commit({"sample/__manifest__.py": manifest("19.0.1.1", seconds=2)})
     pipeline = Pipeline(plane, env)
@@ -101,11 +108,8 @@ def test_a_failed_migration_puts_back_database_release_and_route(make_plane, env
 
 
 def fail_a_migration(plane, env, git_repo, runtime_image, pg_server):
-    pipeline = Pipeline(plane, env)
     remote = str(git_repo.path)
-    one = git_repo.commit({"sample/__manifest__.py": manifest("19.0.1.0")})
-    r1 = pipeline.deploy(deployment=11, remote=remote, sha=one, base_image=runtime_image, current=None)
-    pg_server.execute("CREATE TABLE business (note text); INSERT INTO business VALUES ('kept')", dbname=env.database)
+    r1 = first_release(plane, env, git_repo, runtime_image, pg_server, 11, "kept")
     bad = git_repo.commit({"sample/__manifest__.py": manifest("19.0.1.1", fail=True, seconds=1)})
     pipeline = Pipeline(plane, env)
     with Poller(url(plane), env.hostnames[0]) as poll:

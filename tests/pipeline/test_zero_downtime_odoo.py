@@ -4,11 +4,11 @@ PostgreSQL 18: writes sent while a migration runs and then fails are refused wit
 under 2 s and keeps the database it replaced."""
 import dataclasses
 import itertools
-import threading
 import time
 
 import pytest
 import requests
+from poller import Background
 from sample_addon import addon
 
 from odooops.drivers import postgres
@@ -18,15 +18,14 @@ pytestmark = pytest.mark.odoo
 GB = 1024 ** 3
 
 
-class Writer:
+class Writer(Background):
     """Creates one partner every 50 ms through nginx, over Odoo's JSON-RPC, and keeps
     what each call answered: an id (acknowledged) or why not."""
 
     def __init__(self, base, host, database, password):
+        super().__init__()
         self.base, self.host, self.database, self.password = base, host, database, password
         self.acknowledged, self.refused, self.other = [], [], []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
         self.uid = self._call("common", "login", [database, "admin", password])["result"]
 
     def _call(self, service, method, args):
@@ -59,14 +58,6 @@ class Writer:
         while len(self.acknowledged) < count and time.monotonic() < deadline:
             time.sleep(0.1)
         return len(self.acknowledged)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
 
 
 def grow(pg, env, size):
