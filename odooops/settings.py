@@ -37,6 +37,12 @@ class Settings:
     max_environments: int = 100             # live environments, all projects (the spec's scale target)
     port_first: int = 20000
     port_last: int = 29998
+    # backups: a directory, or s3://bucket/prefix (any S3: AWS, DigitalOcean Spaces, SeaweedFS…)
+    backup_store: str = ""                  # empty: <state_dir>/backups
+    backup_s3_endpoint: str = ""            # empty: AWS
+    backup_s3_access_key: str = ""
+    backup_s3_secret_key: str = ""
+    backup_s3_region: str = ""
     # image builds: where pip finds the packages of a project's requirements.txt
     pip_index_url: str = ""                 # replaces PyPI (e.g. a devpi or Nexus proxy)
     pip_extra_index_urls: str = ""          # more indexes, space separated

@@ -1,6 +1,10 @@
 """Staging is a copy of production, as on Odoo.sh: `POST /api/v1/databases/clone` (and
 `odooops db clone`) through a live control plane with real Odoo 19 — the copy is
 neutralized by Odoo's own command, gets its own identity, and production is untouched."""
+import hashlib
+import time
+from pathlib import Path
+
 import pytest
 from dataplane_fixtures import GitRepo
 from lifecycle_helpers import api, destroy, probe, wait
@@ -92,3 +96,26 @@ def test_bad_clone_requests_are_refused(control_plane, shop):
     assert clone(dev, source=prod["id"], target=staging["id"], strategy="teleport").status_code == 422
     assert clone(viewer, source=prod["id"], target=staging["id"]).status_code == 403
     assert clone(cp.keys["outsider"], source=prod["id"], target=staging["id"]).status_code == 403
+
+
+def test_a_backup_is_streamed_to_the_store_with_its_manifest(control_plane, shop):
+    cp, dev, viewer = control_plane, control_plane.keys["developer"], control_plane.keys["viewer"]
+    staging = shop["staging"]
+    path = f"/databases/{staging['id']}/backup"
+    assert api(cp, "POST", path, viewer, json={}).status_code == 403
+    assert api(cp, "POST", path, dev, json={"description": "x" * 201}).status_code == 422
+    r = api(cp, "POST", path, dev, json={"description": "before the import"})
+    assert r.status_code == 202, r.text
+    deadline = time.monotonic() + 120
+    while (made := api(cp, "GET", f"/backups/{r.json()['data']['id']}", dev).json()["data"])["status"] in \
+            ("pending", "running") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert made["status"] == "done", made
+    manifest = made["manifest"]
+    assert manifest["database"] == staging["database_name"] and manifest["description"] == "before the import"
+    assert "base" in manifest["modules"] and made["sha256"] == manifest["dump"]["sha256"]
+    dump = Path(made["location"]) / staging["database_name"] / made["backup_id"] / "dump.pgdump"
+    assert hashlib.sha256(dump.read_bytes()).hexdigest() == made["sha256"]      # what is stored is what was made
+    listed = api(cp, "GET", f"/databases/{staging['id']}/backups", viewer, params={"limit": 5})
+    assert listed.status_code == 200 and listed.json()["data"][0]["id"] == made["backup_id"]
+    assert api(cp, "GET", f"/databases/{staging['id']}/backups", viewer, params={"limit": 0}).status_code == 422

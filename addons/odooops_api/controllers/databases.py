@@ -1,12 +1,19 @@
 from odoo import http
+from odoo.http import request
 
-from odooops import errors
+from odooops import backups, errors, settings
+from odooops.backups.configured import store_from_settings
 
 from . import serializers
 from .deployments import ENVIRONMENT_REF, PROJECT_SLUG, audit_target, environment_of
 from .routing import api_route
 from .spec import Result
 
+BACKUP_BODY = {
+    "type": "object", "additionalProperties": False,
+    "properties": {"description": {"type": "string", "maxLength": 200}},
+}
+PROJECT_QUERY = "Project slug, when the environment's slug exists in several projects"
 CLONE_BODY = {
     "type": "object", "additionalProperties": False, "required": ["source", "target"],
     "properties": {"source": ENVIRONMENT_REF, "target": ENVIRONMENT_REF, "project": PROJECT_SLUG,
@@ -52,3 +59,34 @@ class DatabasesController(http.Controller):
         audit_target(call, target, deployment=dep.id, kind="clone", source=source.display_name,
                      strategy=call.body.get("strategy"))
         return Result({**serializers.deployment(dep), "source": {"id": source.id, "slug": source.slug}}, status=202)
+
+    @api_route("/databases/{ref}/backup", "POST",
+               summary="Back up an environment: its database (pg_dump -Fc) and filestore, streamed to the "
+                       "backup store with a manifest (sizes, sha256, Odoo version, modules)",
+               scope="backups:write", body=BACKUP_BODY, query={"project": PROJECT_QUERY}, action="backup.create",
+               tag="databases", responses={"202": "Queued", "404": "No such environment",
+                                           "409": "The environment serves nothing yet"})
+    def create_backup(self, call, ref):
+        env = environment_of(ref, call.query.get("project"))
+        backup = env._queue_backup(call.body.get("description") or "")
+        audit_target(call, env, backup=backup.id)
+        return Result(serializers.backup(backup), status=202)
+
+    @api_route("/backups/{ref}", "GET", summary="A backup taken through the API, with its state and manifest",
+               scope="backups:read", tag="databases", responses={"404": "No such backup"})
+    def get_backup(self, call, ref):
+        backup = request.env["odooops.backup"].search([("id", "=", int(ref))]) if ref.isdigit() else None
+        if not backup:
+            raise errors.NotFound(f"no backup {ref!r}", remediation="List them: odooops db backups ENV")
+        return Result(serializers.backup(backup))
+
+    @api_route("/databases/{ref}/backups", "GET",
+               summary="The complete backups of an environment in the backup store, newest first, with expiry",
+               scope="backups:read", query={"project": PROJECT_QUERY, "limit": {
+                   "description": "How many (default 20)", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}},
+               tag="databases", responses={"404": "No such environment"})
+    def list_backups(self, call, ref):
+        env = environment_of(ref, call.query.get("project"), live=False)
+        limit = call.query.get("limit", 20)
+        found = backups.list_backups(store_from_settings(settings.current()), env.database_name)
+        return Result([item.to_dict() for item in found[:limit]])

@@ -60,3 +60,13 @@ def deployment(rec):
 
 def deployment_detail(rec):
     return {**deployment(rec), "log": rec.log or ""}
+
+
+def backup(rec):
+    return {
+        "id": rec.id, "environment": {"id": rec.environment_id.id, "slug": rec.environment_id.slug},
+        "status": rec.state, "description": rec.description or None, "backup_id": rec.backup_key or None,
+        "location": rec.location or None, "size_bytes": int(rec.size_bytes or 0), "sha256": rec.sha256 or None,
+        "manifest": rec.manifest or None, "error": rec.error or None, "remediation": rec.remediation or None,
+        "requested_by": rec.requested_by_id.login or None, "created_at": _ts(rec.create_date),
+    }

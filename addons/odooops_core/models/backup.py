@@ -1,4 +1,13 @@
+import logging
+
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from odooops import backups, settings, templates
+from odooops.backups.configured import location, store_from_settings
+from odooops.errors import OdooOpsError
+
+_logger = logging.getLogger(__name__)
 
 
 class OdooopsBackup(models.Model):
@@ -20,6 +29,10 @@ class OdooopsBackup(models.Model):
     expires_at = fields.Datetime(tracking=True)
     requested_by_id = fields.Many2one("res.users", default=lambda self: self.env.user,
                                       tracking=True, ondelete="set null")
+    backup_key = fields.Char(help="The backup's id in its store (its manifest: <environment>/<id>/manifest.json).")
+    manifest = fields.Json(help="What the backup holds: dump and filestore sizes and sha256, Odoo version, modules.")
+    error = fields.Text()
+    remediation = fields.Text()
 
     @api.depends("environment_id.display_name", "create_date")
     def _compute_display_name(self):
@@ -28,3 +41,37 @@ class OdooopsBackup(models.Model):
 
     _sha256_format = models.Constraint(
         "CHECK (sha256 IS NULL OR sha256 ~ '^[0-9a-f]{64}$')", "sha256 must be 64 lowercase hex digits.")
+
+    # -- the job ---------------------------------------------------------------------------
+
+    def _enqueue(self):
+        for backup in self:
+            backup.with_delay(channel="root", identity_key=f"odooops-backup-{backup.id}",
+                              description=f"backup {backup.environment_id.display_name}")._execute()
+
+    def _execute(self):
+        """The queue_job job: dump the database and archive the filestore into the store.
+        A failure is recorded and makes the job fail too."""
+        self = self.sudo()  # noqa: PLW0642 - the request was authorized and audited; the UI is read-only
+        self.ensure_one()
+        if self.state != "pending":
+            return f"already {self.state}"
+        env = self.environment_id
+        self.write({"state": "running"})
+        self.env.cr.commit()
+        try:
+            current = settings.current()
+            store = store_from_settings(current)
+            plane = env._data_plane()
+            made = backups.backup(plane.pg, env.database_name,
+                                  templates.filestore_dir(plane.filestore_root, env.database_name), store,
+                                  environment_key=env.database_name, pg_bindir=current.pg_bindir or None,
+                                  description=self.description or "")
+        except OdooOpsError as exc:
+            self.env.cr.rollback()
+            self.write({"state": "failed", "error": exc.message, "remediation": exc.remediation})
+            self.env.cr.commit()
+            raise UserError(f"backup {self.id} failed: {exc.message}") from None
+        self.write({"state": "done", "backup_key": made.id, "location": location(store), "manifest": made.to_dict(),
+                    "size_bytes": made.dump.size + made.filestore.size, "sha256": made.dump.sha256})
+        return f"backup {made.id} of {env.display_name}: {made.dump.size + made.filestore.size} bytes"

@@ -259,6 +259,16 @@ class OdooopsEnvironment(models.Model):
         deployment._enqueue()
         return deployment
 
+    def _queue_backup(self, description=""):
+        """Create and enqueue a backup of this environment (it runs beside deployments)."""
+        self.ensure_one()
+        if not self.current_deployment_id:
+            raise errors.Conflict(f"{self.display_name} has no database serving yet: nothing to back up")
+        backup = self.env["odooops.backup"].sudo().create({"environment_id": self.id, "description": description,
+                                                           "requested_by_id": self.env.uid})
+        backup._enqueue()
+        return backup
+
     def _queue_destroy(self, keep_database=False):
         self.ensure_one()
         deployment = self._queue_deployment("destroy", keep_database=keep_database)

@@ -1,6 +1,10 @@
-"""odooops db: an environment's data (clone now; backups and restores next)."""
+"""odooops db: an environment's data: clone, backup, backups."""
+import time
+
 import click
 
+from .. import exit_codes, output
+from ..client import CliError
 from ..context import client, json_option, project_option, wait_option
 from ._follow import finish
 from ._refs import fetch_environment
@@ -8,7 +12,7 @@ from ._refs import fetch_environment
 
 @click.group("db")
 def db_group():
-    """Copy data between environments."""
+    """An environment's data: copy it, back it up."""
 
 
 @db_group.command("clone")
@@ -36,3 +40,70 @@ def db_clone(source, target, project, strategy, confirm, wait, as_json):
     body = {"source": src["id"], "target": dst["id"], "confirm": confirm,
             **({"strategy": strategy} if strategy else {})}
     finish(client().post("/databases/clone", json=body)["data"], wait, as_json)
+
+
+@db_group.command("backup")
+@click.argument("environment")
+@project_option
+@click.option("--description", "-d", default="", help="Why this backup (kept in its manifest).")
+@click.option("--wait", is_flag=True, help="Wait until the backup is complete.")
+@json_option
+def db_backup(environment, project, description, wait, as_json):
+    """Back up ENV: its database (pg_dump -Fc) and filestore, with a manifest.
+
+    \b
+    Examples:
+      odooops db backup main --description "before the data import" --wait
+    """
+    env = fetch_environment(environment, project)
+    made = client().post(f"/databases/{env['id']}/backup", json={"description": description})["data"]
+    if wait:
+        made = _wait_backup(made["id"])
+    if as_json:
+        return output.print_json(made)
+    if made["status"] == "done":
+        output.success(f"backup {made['backup_id']} of {env['slug']}: {_size(made['size_bytes'])}, "
+                       f"sha256 {made['sha256'][:12]}… in {made['location']}")
+    else:
+        output.success(f"backup {made['id']} of {env['slug']} queued; wait for it: "
+                       f"odooops db backup … --wait, or list: odooops db backups {env['slug']}")
+
+
+def _wait_backup(backup_id, timeout=3600):
+    deadline = time.monotonic() + timeout
+    con = output.console(stderr=True)
+    with con.status(f"backup {backup_id} …"):
+        while time.monotonic() < deadline:
+            made = client().get(f"/backups/{backup_id}")["data"]
+            if made["status"] == "failed":
+                raise CliError(f"backup {backup_id} failed: {made['error']}", code=exit_codes.FAILED,
+                               error="BACKUP_FAILED", remediation=made.get("remediation"))
+            if made["status"] == "done":
+                return made
+            time.sleep(1)
+    raise CliError(f"backup {backup_id} still running after {timeout} s", code=exit_codes.ERROR)
+
+
+def _size(n):
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+
+
+@db_group.command("backups")
+@click.argument("environment")
+@project_option
+@click.option("--limit", default=20, type=click.IntRange(1, 100), help="How many, newest first.")
+@json_option
+def db_backups(environment, project, limit, as_json):
+    """List ENV's complete backups, newest first, with when retention drops them."""
+    env = fetch_environment(environment, project)
+    found = client().get(f"/databases/{env['id']}/backups", params={"limit": limit})["data"]
+    if as_json:
+        return output.print_json(found)
+    output.table(found, [
+        ("ID", lambda b: b["id"]), ("CREATED", lambda b: output.when(b["created_at"])),
+        ("SIZE", lambda b: _size(b["dump"]["size"] + b["filestore"]["size"])),
+        ("DESCRIPTION", lambda b: b.get("description") or ""),
+        ("EXPIRES", lambda b: output.when(b["expires_at"]) if b.get("expires_at") else "kept")])
