@@ -14,18 +14,18 @@ pytestmark = pytest.mark.odoo
 
 
 @pytest.fixture(scope="module")
-def shop(control_plane, runtime_image, tmp_path_factory):
+def outlet(control_plane, runtime_image, tmp_path_factory):
     cp, key = control_plane, control_plane.keys["admin"]
-    repo = GitRepo(tmp_path_factory.mktemp("shop-repo"))
+    repo = GitRepo(tmp_path_factory.mktemp("outlet-repo"))
     repo.commit(addon("19.0.1.0.0"))
     repo.git("branch", "staging")
-    r = api(cp, "POST", "/projects", key, json={"name": "Shop", "git_remote": str(repo.path),
+    r = api(cp, "POST", "/projects", key, json={"name": "Outlet", "git_remote": str(repo.path),
                                                "base_image": runtime_image})
     assert r.status_code == 201, r.text
     envs = {}
     try:
         for branch, tier in (("main", "production"), ("staging", "staging")):
-            r = api(cp, "POST", "/environments", key, json={"project": "shop", "branch": branch, "tier": tier,
+            r = api(cp, "POST", "/environments", key, json={"project": "outlet", "branch": branch, "tier": tier,
                                                             "workers": 0, "memory_mb": 1024})
             assert r.status_code == 202, r.text
             envs[branch] = r.json()["data"]
@@ -36,6 +36,7 @@ def shop(control_plane, runtime_image, tmp_path_factory):
     finally:
         for env in envs.values():
             destroy(cp, key, env["id"])
+        api(cp, "DELETE", "/projects/outlet", key)       # archived: the name is free for other tests
 
 
 def sql(cp, database, query, params=()):
@@ -48,9 +49,9 @@ def sql(cp, database, query, params=()):
         conn.close()
 
 
-def test_staging_refreshed_from_production_is_neutralized_and_production_untouched(control_plane, shop):
+def test_staging_refreshed_from_production_is_neutralized_and_production_untouched(control_plane, outlet):
     cp, dev = control_plane, control_plane.keys["developer"]
-    prod, staging = shop["main"], shop["staging"]
+    prod, staging = outlet["main"], outlet["staging"]
     sql(cp, prod["database_name"], "INSERT INTO ir_config_parameter (key, value) VALUES ('shop.marker', 'orders')")
     active_crons = sql(cp, prod["database_name"], "SELECT count(*) FROM ir_cron WHERE active")[0][0]
     assert active_crons > 1
@@ -80,9 +81,9 @@ def test_staging_refreshed_from_production_is_neutralized_and_production_untouch
     assert preview.status_code == 200 and preview.json()["data"]["loses_writes_since"], preview.text
 
 
-def test_bad_clone_requests_are_refused(control_plane, shop):
+def test_bad_clone_requests_are_refused(control_plane, outlet):
     cp = control_plane
-    prod, staging = shop["main"], shop["staging"]
+    prod, staging = outlet["main"], outlet["staging"]
     dev, viewer = cp.keys["developer"], cp.keys["viewer"]
 
     def clone(key, **body):
@@ -98,9 +99,9 @@ def test_bad_clone_requests_are_refused(control_plane, shop):
     assert clone(cp.keys["outsider"], source=prod["id"], target=staging["id"]).status_code == 403
 
 
-def test_a_backup_is_streamed_to_the_store_with_its_manifest(control_plane, shop):
+def test_a_backup_is_streamed_to_the_store_with_its_manifest(control_plane, outlet):
     cp, dev, viewer = control_plane, control_plane.keys["developer"], control_plane.keys["viewer"]
-    staging = shop["staging"]
+    staging = outlet["staging"]
     path = f"/databases/{staging['id']}/backup"
     assert api(cp, "POST", path, viewer, json={}).status_code == 403
     assert api(cp, "POST", path, dev, json={"description": "x" * 201}).status_code == 422
