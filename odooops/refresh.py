@@ -14,6 +14,9 @@ from pathlib import Path
 from . import odoo_commands, templates
 from .dataplane import Release
 from .dbops import clone
+from .dbops.anonymize import anonymize
+from .dbops.identity import reset_identity
+from .dbops.verify import verify
 from .drivers import postgres
 from .errors import DeploymentFailed
 
@@ -22,9 +25,10 @@ class Refresh:
     """The data-refresh half of ``pipeline.Pipeline`` (same helpers and state)."""
 
     def refresh(self, *, deployment, current: Release, source: clone.Source, source_filestore: Path,
-                base_url: str, strategy: str | None = None, anonymizer=None, taken_ports=()) -> Release:
-        """Serve ``current``'s code on a neutralized copy of ``source``. ``anonymizer``:
-        a callable(pg, database) -> report, run on the copy before it serves."""
+                base_url: str, strategy: str | None = None, anonymized: bool = False, extra_fields=(),
+                taken_ports=()) -> Release:
+        """Serve ``current``'s code on a neutralized copy of ``source``; ``anonymized``: with
+        its personal data replaced by fakes (plus ``extra_fields``), proven before it serves."""
         pg = self.plane.pg
         with self._lock():
             chosen, why = clone.choose(postgres.storage(pg), strategy)
@@ -41,8 +45,8 @@ class Refresh:
                                self.env.db_role, chosen, pg_bindir=self.plane.pg_bindir)
                 self._step("filestore", _link_tree, source_filestore, staged)
                 self._step("neutralize", self._neutralize, deployment, new, incoming, tree, base_url)
-                if anonymizer is not None:
-                    self.facts["anonymization"] = self._step("anonymize", anonymizer, pg, incoming)
+                if anonymized:
+                    self._step("anonymize", self._anonymize, source.database, incoming, extra_fields)
             except Exception:
                 postgres.drop_database(pg, incoming)
                 shutil.rmtree(staged, ignore_errors=True)
@@ -64,13 +68,27 @@ class Refresh:
             self._retire(current, new)
             return new
 
+    def _anonymize(self, source_database: str, database: str, extra_fields) -> None:
+        """Fakes for the personal data, then a scan of every text column of the copy for the
+        source's originals: a copy where one survives never serves."""
+        report = anonymize(self.plane.pg, database, extra_fields)
+        proof = verify(self.plane.pg, source_database, database, extra_fields=extra_fields)
+        self.facts["anonymization"] = {"changed": sum(report.changed.values()), "columns": len(report.changed),
+                                       "originals_searched": proof.originals, "columns_scanned": proof.columns,
+                                       "originals_found": sum(f.count for f in proof.findings)}
+        self.notes["anonymize"] = report.summary() + "; " + proof.summary().splitlines()[0]
+        if not proof.clean:
+            raise DeploymentFailed("anonymize", "original personal data survived the anonymization: "
+                                   + ", ".join(f"{f.table}.{f.column} ({f.count})" for f in proof.findings),
+                                   proof.summary())
+
     def _filestore_of(self, database: str) -> Path:
         return templates.filestore_dir(self.plane.filestore_root, self.env.key).parent / database
 
     def _neutralize(self, deployment, release: Release, database: str, tree, base_url: str):
         target = odoo_commands.Target(database, self.plane.pg.host, self.plane.pg.port, self.env.db_role,
                                       self.env.db_password)
-        templates.reset_identity(self.plane.pg, database, base_url)
+        reset_identity(self.plane.pg, database, base_url or None)
         code, logs = self.plane.docker.run_once(
             name=f"{self.container_name(deployment)}-neutralize", image=release.image,
             command=odoo_commands.neutralize(target), env=target.env(), labels=self._labels(deployment),

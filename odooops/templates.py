@@ -12,11 +12,11 @@ import hashlib
 import json
 import os
 import shutil
-import uuid
 from pathlib import Path
 
 from psycopg2 import sql
 
+from .dbops.identity import reset_identity
 from .drivers import postgres
 
 TEMPLATE_ROLE = "odooops_template"
@@ -80,20 +80,6 @@ def _save(pg, filestore_root, template, database, role) -> bool:
     return True
 
 
-def reset_identity(pg: postgres.Server, database: str, base_url: str | None = None) -> None:
-    """A copy of an Odoo database gets its own database.uuid and database.secret (and,
-    given, its own web.base.url): two databases must never share them."""
-    if not pg.execute("SELECT to_regclass('public.ir_config_parameter')", dbname=database)[0][0]:
-        return
-    pg.execute("UPDATE ir_config_parameter SET value = %s WHERE key = 'database.uuid';"
-               "UPDATE ir_config_parameter SET value = %s WHERE key = 'database.secret';"
-               "UPDATE ir_config_parameter SET value = to_char(now() at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS') "
-               "WHERE key = 'database.create_date'", [str(uuid.uuid1()), str(uuid.uuid4())], dbname=database)
-    if base_url:
-        pg.execute("UPDATE ir_config_parameter SET value = %s WHERE key = 'web.base.url'", [base_url],
-                   dbname=database)
-
-
 def clone(pg: postgres.Server, filestore_root, template: str, database: str, role: str) -> bool:
     """Make ``database`` a copy of ``template`` for ``role``. False when there is no such template."""
     with _lock(pg, template):
@@ -112,7 +98,7 @@ def _clone(pg, filestore_root, template, database, role) -> bool:
     with postgres.connections_closed(pg, template):
         postgres.create_database(pg, database, role, template=template)
     _reassign(pg, database, TEMPLATE_ROLE, role)
-    reset_identity(pg, database)
+    reset_identity(pg, database, None)
     target = filestore_dir(filestore_root, database)
     shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 from dataplane_fixtures import GitRepo
 from lifecycle_helpers import api, destroy, probe, wait
 from sample_addon import addon
@@ -120,3 +121,45 @@ def test_a_backup_is_streamed_to_the_store_with_its_manifest(control_plane, outl
     listed = api(cp, "GET", f"/databases/{staging['id']}/backups", viewer, params={"limit": 5})
     assert listed.status_code == 200 and listed.json()["data"][0]["id"] == made["backup_id"]
     assert api(cp, "GET", f"/databases/{staging['id']}/backups", viewer, params={"limit": 0}).status_code == 422
+
+
+def rpc(cp, env, password, model, method, args):
+    host = env["url"].split("://", 1)[1].split(":", 1)[0]
+    db = env["database_name"]
+    uid = through_proxy_rpc(cp, host, "common", "login", [db, "admin", password])
+    return through_proxy_rpc(cp, host, "object", "execute_kw", [db, uid, password, model, method, args])
+
+
+def through_proxy_rpc(cp, host, service, method, args):
+    answer = requests.post(f"http://127.0.0.1:{cp.proxy_port}/jsonrpc", headers={"Host": host}, timeout=60,
+                           json={"jsonrpc": "2.0", "method": "call",
+                                 "params": {"service": service, "method": method, "args": args}}).json()
+    assert "result" in answer, answer
+    return answer["result"]
+
+
+def test_an_anonymized_clone_holds_none_of_productions_personal_data(control_plane, outlet):
+    cp, dev, admin = control_plane, control_plane.keys["developer"], control_plane.keys["admin"]
+    prod, staging = outlet["main"], outlet["staging"]
+    password = api(cp, "GET", f"/environments/{prod['id']}/credentials", admin).json()["data"]["odoo_admin"]["password"]
+    customer = {"name": "Marguerite Duras-Lefebvre", "email": "marguerite.duras@client-shop.example",
+                "phone": "+33 6 12 34 56 78", "street": "12 rue des Jardins Secrets", "city": "Montpellier"}
+    rpc(cp, prod, password, "res.partner", "create", [customer])
+
+    r = api(cp, "POST", "/databases/clone", dev, json={"source": prod["id"], "target": staging["id"],
+                                                       "anonymize": True})
+    assert r.status_code == 202, r.text
+    dep = wait(cp, dev, r.json()["data"]["id"])
+    assert dep["status"] == "succeeded", (dep["error"], dep["log"][-3000:])
+    assert dep["anonymize"] and dep["anonymization"]["originals_found"] == 0
+    assert dep["anonymization"]["changed"] > 0 and dep["anonymization"]["columns_scanned"] > 100
+    db = staging["database_name"]
+    for value in customer.values():                    # in no text column of any table
+        found = sql(cp, db, "SELECT count(*) FROM res_partner WHERE %s IN (name, email, phone, street, city)",
+                    [value])[0][0]
+        assert found == 0, value
+    assert sql(cp, prod["database_name"], "SELECT count(*) FROM res_partner WHERE email = %s",
+               [customer["email"]])[0][0] == 1          # production untouched
+    assert sql(cp, db, "SELECT login FROM res_users WHERE id = 2") == [("admin",)]
+    host = staging["url"].split("://", 1)[1].split(":", 1)[0]
+    assert probe(cp, host)["database"] == db            # and it serves

@@ -18,7 +18,7 @@ CLONE_BODY = {
     "type": "object", "additionalProperties": False, "required": ["source", "target"],
     "properties": {"source": ENVIRONMENT_REF, "target": ENVIRONMENT_REF, "project": PROJECT_SLUG,
                    "strategy": {"type": "string", "enum": ["clone", "template", "dump"]},
-                   "confirm": {"type": "boolean"}},
+                   "anonymize": {"type": "boolean"}, "confirm": {"type": "boolean"}},
 }
 
 
@@ -55,9 +55,10 @@ class DatabasesController(http.Controller):
                                               "(API: {\"confirm\": true})")
         release = target.current_deployment_id
         dep = target._queue_deployment("clone", clone_source_id=source.id, sha=release.sha, image=release.image,
-                                       clone_strategy=call.body.get("strategy") or False)
+                                       clone_strategy=call.body.get("strategy") or False,
+                                       anonymize=bool(call.body.get("anonymize")))
         audit_target(call, target, deployment=dep.id, kind="clone", source=source.display_name,
-                     strategy=call.body.get("strategy"))
+                     strategy=call.body.get("strategy"), anonymize=bool(call.body.get("anonymize")))
         return Result({**serializers.deployment(dep), "source": {"id": source.id, "slug": source.slug}}, status=202)
 
     @api_route("/databases/{ref}/backup", "POST",

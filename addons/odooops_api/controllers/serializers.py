@@ -53,6 +53,7 @@ def deployment(rec):
         "unavailable_seconds": rec.unavailable_seconds, "requested_by": rec.requested_by_id.login or None,
         "source_deployment": rec.source_deployment_id.id or None,
         "clone_source": rec.clone_source_id.display_name or None, "clone_strategy": rec.clone_strategy or None,
+        "anonymize": rec.anonymize, "anonymization": rec.anonymization or None,
         "started_at": _ts(rec.started_at), "finished_at": _ts(rec.finished_at), "duration": rec.duration,
         "created_at": _ts(rec.create_date),
     }

@@ -18,7 +18,7 @@ STATE_SELECTION = [(s, s.capitalize()) for s in lifecycle.DEPLOYMENT_STATES]
 # (the queue.job.function's retry pattern) instead of failing the deployment.
 RETRYABLE = (DockerUnavailable, DatabaseError)
 FACTS = ("snapshot", "container", "http_port", "websocket_port", "image", "sha", "odoo_revision",
-         "snapshot_method", "unavailable_seconds", "clone_strategy")
+         "snapshot_method", "unavailable_seconds", "clone_strategy", "anonymization")
 
 
 class OdooopsDeployment(models.Model):
@@ -48,6 +48,8 @@ class OdooopsDeployment(models.Model):
                                       help="For a clone: the environment whose data this one now serves.")
     clone_strategy = fields.Char(help="For a clone: the strategy asked for, then the one used "
                                       "(clone, template or dump).")
+    anonymize = fields.Boolean(help="For a clone: replace personal data by fakes, proven before it serves.")
+    anonymization = fields.Json(help="For an anonymized clone: values rewritten, originals searched and found.")
     started_at = fields.Datetime()
     finished_at = fields.Datetime()
     duration = fields.Float(compute="_compute_duration", store=True, help="Seconds")
@@ -187,6 +189,7 @@ class OdooopsDeployment(models.Model):
         plane = pipeline.plane
         return pipeline.refresh(
             deployment=self.id, current=current, taken_ports=taken, strategy=self.clone_strategy or None,
+            anonymized=self.anonymize,
             source=clone.Source(source.database_name, source.db_role, release.container or None,
                                 environment_lock(f"{source.project_id.slug}/{source.slug}")),
             source_filestore=templates.filestore_dir(plane.filestore_root, source.database_name),

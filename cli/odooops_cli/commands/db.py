@@ -21,10 +21,13 @@ def db_group():
 @project_option(help="Project of both environments (needed when a slug is in several).")
 @click.option("--strategy", type=click.Choice(["clone", "template", "dump"]),
               help="How to copy (default: a copy-on-write clone where the cluster can, else a streamed dump).")
+@click.option("--anonymize", is_flag=True,
+              help="Replace personal data (names, emails, phones, addresses, VAT, bank accounts, logins, chatter) "
+                   "by fakes; a scan proves none survived before the copy serves.")
 @click.option("--confirm", is_flag=True, help="Required when TARGET is production.")
 @wait_option("clone")
 @json_option
-def db_clone(source, target, project, strategy, confirm, wait, as_json):
+def db_clone(source, target, project, strategy, anonymize, confirm, wait, as_json):
     """Replace TARGET's data with a neutralized copy of SOURCE's.
 
     The copy is made and neutralized by Odoo's own 'neutralize' (crons and mail servers
@@ -34,10 +37,11 @@ def db_clone(source, target, project, strategy, confirm, wait, as_json):
     \b
     Examples:
       odooops db clone main --to staging --wait
+      odooops db clone main --to feature-x --anonymize --wait
       odooops db clone main --to feature-x --project acme --strategy dump
     """
     src, dst = fetch_environment(source, project), fetch_environment(target, project)
-    body = {"source": src["id"], "target": dst["id"], "confirm": confirm,
+    body = {"source": src["id"], "target": dst["id"], "confirm": confirm, "anonymize": anonymize,
             **({"strategy": strategy} if strategy else {})}
     finish(client().post("/databases/clone", json=body)["data"], wait, as_json)
 
