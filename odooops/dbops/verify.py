@@ -131,11 +131,13 @@ def _collect(cr, wanted, buffer) -> None:
     cr.execute("CREATE TEMP TABLE verify_source (kind text, value text, kept bool) ON COMMIT DROP")
     for spec in present:
         kept = sql.SQL(KEPT[spec.table]) if spec.table in KEPT else sql.SQL("false")
-        value = sql.SQL("x.v") if columns[(spec.table, spec.column)][0] == "jsonb" else sql.SQL("t.{}::text").format(
-            sql.Identifier(spec.column))
-        source = sql.SQL("{} t, LATERAL jsonb_each_text(CASE jsonb_typeof(t.{c}) WHEN 'object' THEN t.{c} END) x(k, v)"
-                         ).format(ident(spec.table), c=sql.Identifier(spec.column)) \
-            if columns[(spec.table, spec.column)][0] == "jsonb" else sql.SQL("{} t").format(ident(spec.table))
+        table, column = ident(spec.table), sql.Identifier(spec.column)
+        if columns[(spec.table, spec.column)][0] == "jsonb":        # a translated field: its strings
+            source = sql.SQL("{} t, LATERAL jsonb_each_text(CASE jsonb_typeof(t.{c}) WHEN 'object' THEN t.{c} END) "
+                             "x(k, v)").format(table, c=column)
+            value = sql.SQL("x.v")
+        else:
+            source, value = sql.SQL("{} t").format(table), sql.SQL("t.{}::text").format(column)
         cr.execute(sql.SQL("INSERT INTO verify_source SELECT DISTINCT {kind}, btrim({value}), ({kept}) FROM {source} "
                            "WHERE {value} IS NOT NULL").format(kind=sql.Literal(spec.kind), value=value, kept=kept,
                                                                source=source))
@@ -163,12 +165,14 @@ def _load(cr, buffer, result: Verification) -> None:
     cr.execute("CREATE TEMP TABLE verify_word ON COMMIT DROP AS SELECT v, unnest(tsvector_to_array("
                "to_tsvector('simple', v))) AS word FROM verify_value "
                "WHERE v ~ '[ @0-9]' OR length(v) >= 8")
-    cr.execute("CREATE INDEX ON verify_word (word)")    # small tables look their few words up
-    cr.execute("CREATE TEMP TABLE verify_size ON COMMIT DROP AS SELECT v, count(*) AS words FROM verify_word "
-               "GROUP BY v")
-    cr.execute("ANALYZE verify_value")
-    cr.execute("ANALYZE verify_word")
-    cr.execute("ANALYZE verify_size")
+    cr.execute("CREATE INDEX ON verify_word (word, v)")
+    # Each original's rarest word: a table can hold '+1' or 'road' (shared by thousands of
+    # originals) but not that word, unless the original itself is likely there.
+    cr.execute("CREATE TEMP TABLE verify_rare ON COMMIT DROP AS SELECT DISTINCT ON (w.v) w.v, w.word FROM verify_word w "
+               "JOIN (SELECT word, count(*) AS n FROM verify_word GROUP BY word) f USING (word) ORDER BY w.v, f.n, w.word")
+    cr.execute("CREATE INDEX ON verify_rare (word)")
+    for table in ("verify_value", "verify_word", "verify_rare"):
+        cr.execute(f"ANALYZE {table}")
 
 
 def _scan(cr, result: Verification) -> None:
@@ -227,12 +231,15 @@ def _exact(cr, values, longest: int) -> list:
 
 def _inside(cr, values, rows: int) -> list:
     """Columns holding an original among other words: whole words, in that order."""
-    # Candidates: the originals all of whose words occur in a column (one pass over the table).
-    cr.execute(sql.SQL("CREATE TEMP TABLE verify_candidate ON COMMIT DROP AS WITH words AS ("
-                       "SELECT DISTINCT x.col, unnest(tsvector_to_array(to_tsvector('simple', x.v))) AS word FROM {}) "
-                       "SELECT h.col, h.v FROM (SELECT words.col, w.v, count(*) AS present FROM words "
-                       "JOIN verify_word w USING (word) GROUP BY words.col, w.v) h "
-                       "JOIN verify_size s ON s.v = h.v AND s.words = h.present").format(values))
+    # Candidates: the originals all of whose words occur in a column. The column's words
+    # are collected in one pass; originals are looked up by their rarest word, then all
+    # their words are checked, joins throughout.
+    cr.execute(sql.SQL("CREATE TEMP TABLE verify_words ON COMMIT DROP AS SELECT DISTINCT x.col, "
+                       "unnest(tsvector_to_array(to_tsvector('simple', x.v))) AS word FROM {}").format(values))
+    cr.execute("CREATE TEMP TABLE verify_candidate ON COMMIT DROP AS SELECT r.col, r.v FROM "
+               "(SELECT t.col, r.v FROM verify_words t JOIN verify_rare r USING (word)) r "
+               "JOIN verify_word w ON w.v = r.v LEFT JOIN verify_words t ON t.col = r.col AND t.word = w.word "
+               "GROUP BY r.col, r.v HAVING bool_and(t.word IS NOT NULL)")
     cr.execute("SELECT count(*) FROM verify_candidate")
     candidates = cr.fetchone()[0]
     found = []
@@ -249,5 +256,5 @@ def _inside(cr, values, rows: int) -> list:
                            "AND to_tsvector('simple', x.v) @@ phraseto_tsquery('simple', o.v) GROUP BY x.col"
                            ).format(values))
         found = [(col, count, example, "inside") for col, count, example in cr.fetchall()]
-    cr.execute("DROP TABLE verify_candidate")
+    cr.execute("DROP TABLE verify_candidate, verify_words")
     return found
