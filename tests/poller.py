@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,12 @@ class Poller(Background):
         self.send = send or self._get
         self.answers: list[Answer] = []
         self._session = requests.Session()
+        # As a browser does: a GET sent on a kept-alive connection that nginx closed at
+        # that instant (a reload retires its old workers) is sent again once on a new
+        # connection. A refused connection or any answer is never retried.
+        retry = Retry(total=1, connect=0, read=1, status=0, redirect=0, other=0,
+                      respect_retry_after_header=False, raise_on_status=False)
+        self._session.mount("http://", HTTPAdapter(max_retries=retry))
 
     def _get(self):
         return self._session.get(self.url, headers={"Host": self.host}, timeout=self.timeout, allow_redirects=False)

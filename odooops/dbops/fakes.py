@@ -43,6 +43,7 @@ CITIES = ("Springfield", "Riverton", "Fairview", "Lakeside", "Greenville", "Oakr
           "Maplewood", "Silverton", "Hillcrest", "Pinehurst", "Redcliff", "Woodbury", "Eastwick", "Glenmoor")
 FILLER = "Lorem ipsum dolor sit amet. "
 SALT_SETTING = "odooops.anon_salt"
+MARK = "0000"       # how fake VAT and account numbers start (see anon_vat)
 
 
 def _array(words) -> str:
@@ -128,20 +129,25 @@ _PROCEDURAL = [
         d := pg_temp.anon_digits(d);
         RETURN '+1 555 0' || substr(d, 1, 2) || ' ' || substr(d, 3, 4);"""),
     # The country prefix stays (it says which rules the number follows, not whose it is).
-    ("anon_vat", "v text", "prefix text;", """
+    # The number starts with MARK: 9 random digits would often be another real company's
+    # (dozens of times among 1 M partners); a number starting with 0000 is nobody's.
+    ("anon_vat", "v text", "prefix text;", f"""
         IF v !~ '[0-9]' THEN RETURN v; END IF;
-        prefix := coalesce(substring(upper(btrim(v)) from '^[A-Z]{2}'), '');
-        RETURN prefix || left(pg_temp.anon_digits(v), greatest(length(btrim(v)) - length(prefix), 1));"""),
+        prefix := coalesce(substring(upper(btrim(v)) from '^[A-Z]{{2}}'), '');
+        RETURN prefix || left('{MARK}' || pg_temp.anon_digits(v), greatest(length(btrim(v)) - length(prefix), 1));"""),
     # IBANs stay IBANs (same country and length, valid check digits, grouped by four when
-    # the original was); other account numbers become digits of the same length.
-    ("anon_iban", "v text", "c text; bban text; fake text;", """
+    # the original was) with MARK as bank code: no bank's. Other account numbers become
+    # MARK and digits, of the same length.
+    ("anon_iban", "v text", "c text; bban text; fake text;", f"""
         IF v !~ '[0-9]' THEN RETURN v; END IF;
         c := upper(regexp_replace(v, '[^A-Za-z0-9]', '', 'g'));
-        IF c !~ '^[A-Z]{2}[0-9]{2}[A-Z0-9]{8,30}$' THEN RETURN left(pg_temp.anon_digits(c), length(c)); END IF;
-        bban := left(pg_temp.anon_digits(c), length(c) - 4);
+        IF c !~ '^[A-Z]{{2}}[0-9]{{2}}[A-Z0-9]{{8,30}}$' THEN
+            RETURN left('{MARK}' || pg_temp.anon_digits(c), length(c));
+        END IF;
+        bban := left('{MARK}' || pg_temp.anon_digits(c), length(c) - 4);
         fake := left(c, 2) || lpad((98 - mod((bban || (ascii(substr(c, 1, 1)) - 55)::text
                 || (ascii(substr(c, 2, 1)) - 55)::text || '00')::numeric, 97))::text, 2, '0') || bban;
-        IF v ~ ' ' THEN RETURN rtrim(regexp_replace(fake, '(.{4})', '\\1 ', 'g')); END IF;
+        IF v ~ ' ' THEN RETURN rtrim(regexp_replace(fake, '(.{{4}})', '\\1 ', 'g')); END IF;
         RETURN fake;"""),
 ]
 KINDS = ("name", "first_name", "email", "phone", "street", "city", "zip", "vat", "iban", "login", "url", "text",

@@ -25,10 +25,9 @@ _RESET = ("INSERT INTO ir_config_parameter (key, value) VALUES ('database.uuid',
           "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value")
 
 
-def reset_identity(pg: Server, database: str, base_url: str | None) -> bool:
-    """New uuid (uuid1, as Odoo makes it), secret (uuid4), creation date and base URL
-    (None: a copy that has no address yet keeps the setting), in one transaction. False
-    (nothing done) when ``database`` is not an Odoo database."""
+def reset_identity(pg: Server, database: str, base_url: str | None = None) -> bool:
+    """New uuid (uuid1, as Odoo makes it), secret (uuid4), creation date and, given, base
+    URL, in one transaction. False (nothing done) when ``database`` is not an Odoo database."""
     if base_url is not None and not base_url.startswith(("http://", "https://")):
         raise ValidationFailed(f"not a base URL: {base_url!r}", details={"base_url": base_url},
                                remediation="Give the environment's URL, e.g. https://main.acme.example.com.")
@@ -36,9 +35,12 @@ def reset_identity(pg: Server, database: str, base_url: str | None) -> bool:
         cr.execute("SELECT to_regclass('public.ir_config_parameter')")
         if cr.fetchone()[0] is None:
             return False
+        params = [str(uuid.uuid1()), str(uuid.uuid4())]
+        url = ""
+        if base_url is not None:
+            url, params = ", ('web.base.url', %s)", [*params, base_url.rstrip("/")]
         try:
-            values = [str(uuid.uuid1()), str(uuid.uuid4())] + ([base_url.rstrip("/")] if base_url else [])
-            cr.execute(_RESET.format(url=", ('web.base.url', %s)" if base_url else ""), values)
+            cr.execute(_RESET.format(url=url), params)
         except psycopg2.Error as exc:
             raise DatabaseError(f"resetting the identity of {database} failed: {exc}".strip()) from None
     return True

@@ -58,6 +58,8 @@ LOOKS_FAKE = {
     "street": f"^[0-9]+ {_alternation(fakes.STREETS)} {_alternation(fakes.STREET_TYPES)}$",
     "phone": r"^\+1 555 0[0-9]{2} [0-9]{4}$",
     "email": r"^[a-z]+\.[a-z]+\.[0-9a-f]{12}@example\.com$",
+    "vat": rf"^[a-z]{{0,2}}{fakes.MARK}[0-9]*$",
+    "iban": rf"^([a-z]{{2}}[0-9]{{2}} ?)?{fakes.MARK}",
 }
 
 

@@ -38,6 +38,14 @@ def test_missing_parameters_are_created(pg_server, empty_database):
     assert set(after) == set(KEYS) and after["database.uuid"] != "old"
 
 
+def test_the_url_stays_when_none_is_given(pg_server, empty_database):
+    pg_server.execute("CREATE TABLE ir_config_parameter (id serial PRIMARY KEY, key varchar NOT NULL UNIQUE, "
+                      "value text NOT NULL); INSERT INTO ir_config_parameter (key, value) "
+                      "VALUES ('web.base.url', 'https://prod.example.com')", dbname=empty_database)
+    assert reset_identity(pg_server, empty_database)
+    assert parameters(pg_server, empty_database)["web.base.url"] == "https://prod.example.com"
+
+
 def test_nothing_to_do_outside_odoo(pg_server, empty_database):
     assert reset_identity(pg_server, empty_database, "https://x.example.com") is False
     with pytest.raises(ValidationFailed):
