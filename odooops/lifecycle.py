@@ -23,7 +23,7 @@ ENVIRONMENT_TRANSITIONS = {
     "destroyed": set(),
 }
 
-DEPLOYMENT_KINDS = ("deploy", "rollback", "promote", "redeploy", "destroy", "clone")
+DEPLOYMENT_KINDS = ("deploy", "rollback", "promote", "redeploy", "destroy", "clone", "restore", "migrate")
 DEPLOYMENT_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
 DEPLOYMENT_TRANSITIONS = {
     "queued": {"running", "cancelled", "failed"},

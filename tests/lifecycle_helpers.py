@@ -41,3 +41,13 @@ def probe(cp, host):
     r = through_proxy(cp, host, "/odooops/probe")
     assert r.status_code == 200, (host, r.status_code, r.text[:300])
     return r.json()
+
+
+def sql(cp, database, query, params=()):
+    conn = cp.connect(database)
+    try:
+        with conn.cursor() as cr:
+            cr.execute(query, params)
+            return cr.fetchall() if cr.description else None
+    finally:
+        conn.close()

@@ -7,47 +7,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from dataplane_fixtures import GitRepo
-from lifecycle_helpers import api, destroy, probe, wait
-from sample_addon import addon
+from lifecycle_helpers import api, probe, sql, wait
 
 pytestmark = pytest.mark.odoo
-
-
-@pytest.fixture(scope="module")
-def outlet(control_plane, runtime_image, tmp_path_factory):
-    cp, key = control_plane, control_plane.keys["admin"]
-    repo = GitRepo(tmp_path_factory.mktemp("outlet-repo"))
-    repo.commit(addon("19.0.1.0.0"))
-    repo.git("branch", "staging")
-    r = api(cp, "POST", "/projects", key, json={"name": "Outlet", "git_remote": str(repo.path),
-                                               "base_image": runtime_image})
-    assert r.status_code == 201, r.text
-    envs = {}
-    try:
-        for branch, tier in (("main", "production"), ("staging", "staging")):
-            r = api(cp, "POST", "/environments", key, json={"project": "outlet", "branch": branch, "tier": tier,
-                                                            "workers": 0, "memory_mb": 1024})
-            assert r.status_code == 202, r.text
-            envs[branch] = r.json()["data"]
-        for env in envs.values():
-            dep = wait(cp, key, env["deployment"]["id"], timeout=600)
-            assert dep["status"] == "succeeded", (dep["error"], dep["log"][-2000:])
-        yield {branch: api(cp, "GET", f"/environments/{env['id']}", key).json()["data"] for branch, env in envs.items()}
-    finally:
-        for env in envs.values():
-            destroy(cp, key, env["id"])
-        api(cp, "DELETE", "/projects/outlet", key)       # archived: the name is free for other tests
-
-
-def sql(cp, database, query, params=()):
-    conn = cp.connect(database)
-    try:
-        with conn.cursor() as cr:
-            cr.execute(query, params)
-            return cr.fetchall() if cr.description else None
-    finally:
-        conn.close()
 
 
 def test_staging_refreshed_from_production_is_neutralized_and_production_untouched(control_plane, outlet):
