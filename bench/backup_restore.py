@@ -17,30 +17,18 @@ Nothing is asserted; figures are printed. Everything made is removed at the end.
 Run: source scripts/lib.sh && export_harness_env && $PY bench/backup_restore.py [--size-mb 500] [--files 2000]
 """
 import argparse
-import os
 import shutil
-import subprocess
 import sys
-import tarfile
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from _common import MB, dump_baseline, make_filestore, pg_bindir_from_env, pg_from_env, timed, tree_size  # noqa: E402
 from s3_server import S3Server  # noqa: E402
 
 from odooops.backups import LocalStore, backup, restore  # noqa: E402
-from odooops.backups.pgtools import libpq_env  # noqa: E402
 from odooops.drivers import postgres  # noqa: E402
-
-MB = 1024 * 1024
-
-
-def timed(function, *args, **kwargs):
-    started = time.monotonic()
-    result = function(*args, **kwargs)
-    return time.monotonic() - started, result
 
 
 def make_environment(pg, database, role, filestore_dir: Path, size_mb: int, files: int) -> None:
@@ -51,21 +39,7 @@ def make_environment(pg, database, role, filestore_dir: Path, size_mb: int, file
     pg.execute("INSERT INTO ballast SELECT i, repeat(md5(i::text), 14) || md5(random()::text) || md5(random()::text) "
                "FROM generate_series(1, %s) i", [rows], dbname=database)
     pg.execute(f"ALTER TABLE ballast OWNER TO {role}", dbname=database)
-    for i in range(files):
-        path = filestore_dir / f"{i % 256:02x}" / f"{uuid.uuid4().hex}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(os.urandom(40 * 1024))
-
-
-def baseline(pg, database, pg_bindir, filestore_dir: Path) -> tuple[float, float]:
-    dump, _ = timed(subprocess.run, [str(Path(pg_bindir) / "pg_dump"), "-Fc", "-w"], stdout=subprocess.DEVNULL,
-                    check=True, env=libpq_env(pg, database, "bench"))
-    with open(os.devnull, "wb") as null:
-        def tar_all():
-            with tarfile.open(fileobj=null, mode="w|") as tar:
-                tar.add(filestore_dir, arcname=".")
-        tar, _ = timed(tar_all)
-    return dump, tar
+    make_filestore(filestore_dir, files)
 
 
 def main() -> None:
@@ -73,9 +47,8 @@ def main() -> None:
     parser.add_argument("--size-mb", type=int, default=500)
     parser.add_argument("--files", type=int, default=2000)
     args = parser.parse_args()
-    pg = postgres.Server(os.environ.get("PGHOST", "127.0.0.1"), int(os.environ.get("PGPORT", 5433)),
-                         os.environ.get("PGUSER", "odooops"), os.environ.get("PGPASSWORD", ""))
-    pg_bindir = os.environ.get("ODOOOPS_TEST_PG_BINDIR") or os.environ.get("ODOOOPS_PG_BINDIR", "")
+    pg = pg_from_env()
+    pg_bindir = pg_bindir_from_env()
     key = f"bench_bk_{uuid.uuid4().hex[:8]}"
     role = key + "_role"
     work = Path(tempfile.mkdtemp(prefix="odooops-bench-backup-"))
@@ -85,8 +58,8 @@ def main() -> None:
         print(f"preparing {key}: about {args.size_mb} MB of rows, {args.files} files of 40 KB…", flush=True)
         make_environment(pg, key, role, filestore_dir, args.size_mb, args.files)
         db_mb = pg.execute("SELECT pg_database_size(%s)", [key])[0][0] / MB
-        fs_mb = sum(p.stat().st_size for p in filestore_dir.rglob("*") if p.is_file()) / MB
-        dump_s, tar_s = baseline(pg, key, pg_bindir, filestore_dir)
+        fs_mb = tree_size(filestore_dir) / MB
+        dump_s, tar_s = dump_baseline(pg, key, pg_bindir, filestore_dir)
         print(f"\ndatabase {db_mb:.0f} MB, filestore {fs_mb:.0f} MB")
         print(f"{'baseline':<10} pg_dump -Fc {dump_s:6.2f} s   tar {tar_s:6.2f} s   together {dump_s + tar_s:6.2f} s")
         s3 = S3Server().start()

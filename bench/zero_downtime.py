@@ -56,6 +56,7 @@ import requests
 from psycopg2 import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from _common import raw_copy, verdict, wait_for_pg  # noqa: E402
 from controlplane import Settings, free_port  # noqa: E402
 from dataplane_fixtures import GitRepo  # noqa: E402
 from nginx_instance import NginxInstance  # noqa: E402
@@ -358,41 +359,7 @@ class Bench:
 
     def raw_copy(self) -> dict:
         """Times a plain copy of the database's directory, on the filesystem that holds it."""
-        oid = self.sql("SELECT oid FROM pg_database WHERE datname = %s", [self.plan.database])[0][0]
-        data_directory = self.sql("SHOW data_directory")[0][0]
-        source = Path(data_directory) / "base" / str(oid)
-        if not source.is_dir():
-            return {"note": f"{source} is not visible from this host (a remote cluster)"}
-        device = os.stat(source).st_dev
-        near = next((p for p in (self.tmp, Path("/var/tmp"), Path(data_directory).parent)
-                     if p.is_dir() and os.stat(p).st_dev == device), None)
-        if near is None:
-            return {"note": f"no writable directory on the filesystem of {data_directory}"}
-        work = Path(tempfile.mkdtemp(prefix="odooops-rawcopy-", dir=near))
-        found = {"source": str(source), "where": str(work)}
-        try:
-            started = time.monotonic()
-            done = subprocess.run(["cp", "-r", "--reflink=never", str(source), str(work / "never")],
-                                  capture_output=True, text=True)
-            found["cp"] = time.monotonic() - started
-            if done.returncode:
-                found["cp error"] = done.stderr.strip().splitlines()[-1:]
-            fsync_all(work / "never")
-            found["cp+fsync"] = time.monotonic() - started
-            shutil.rmtree(work / "never", ignore_errors=True)
-            started = time.monotonic()
-            done = subprocess.run(["cp", "-r", "--reflink=always", str(source), str(work / "always")],
-                                  capture_output=True, text=True)
-            if done.returncode == 0:
-                found["reflink"] = time.monotonic() - started
-                fsync_all(work / "always")
-                found["reflink+fsync"] = time.monotonic() - started
-            else:
-                found["reflink"] = None
-                found["reflink why"] = (done.stderr.strip().splitlines() or ["?"])[-1]
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-        return found
+        return raw_copy(self.pg, self.plan.database, self.tmp)
 
     # -- scenarios -------------------------------------------------------------------------------------
 
@@ -499,31 +466,6 @@ class Bench:
 
 # -- helpers ---------------------------------------------------------------------------------------------
 
-def wait_for_pg(pg, patience: float = 900):
-    """PostgreSQL may be briefly down (a cluster being switched): wait for it."""
-    deadline, told = time.monotonic() + patience, False
-    while True:
-        try:
-            pg.execute("SELECT 1")
-            return
-        except Exception as exc:  # noqa: BLE001
-            if time.monotonic() > deadline:
-                raise
-            if not told:
-                say(f"PostgreSQL at {pg.host}:{pg.port} is not answering ({exc}); waiting")
-                told = True
-            time.sleep(5)
-
-
-def fsync_all(directory: Path):
-    for path in (p for p in directory.rglob("*") if p.is_file()):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def steps_line(timings: dict) -> str:
     return ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()) or "-"
 
@@ -616,23 +558,6 @@ def print_comparison(rounds: list):
         cells = "".join(f"{'-' if v is None else (f'{v:.0f}' if name.endswith('(n)') else f'{v:.2f}'):>11}"
                         for v in values)
         print(f"{name:34}{cells}   {verdict(values, ratio, counts=name.endswith('(n)'))}")
-
-
-def verdict(values, size_ratio: float, counts=False) -> str:
-    """Smallest size against largest: "grows" when the figure rises by 30 % and by more than
-    1 s (5 requests), "with the size" when it rises at least 60 % as fast as the size.
-    One run on a shared machine: a figure that "shrinks" is noise, not a law."""
-    if any(v is None for v in values):
-        return "-"
-    low, high = values[0], values[-1]
-    floor = 5 if counts else 1.0
-    if high - low >= floor and high >= 1.3 * low:
-        if not low:
-            return "grows (from 0)"
-        return f"grows ×{high / low:.1f}" + (" (with the size)" if high / low >= 1 + 0.6 * (size_ratio - 1) else "")
-    if low - high >= floor and low >= 1.3 * high:
-        return f"shrinks ×{high / low:.1f} (noise)"
-    return "flat"
 
 
 def main():

@@ -124,3 +124,21 @@ def role_name(database: str) -> str:
     if len(role) > PG_IDENTIFIER_MAX:
         role = f"{database[:48]}_{short_hash(database, 8)}_u"
     return role
+
+
+SNAPSHOT_PREFIX = "odooops_snap"
+
+
+def snapshot_database(project_slug: str, env_slug: str, snapshot_id: int) -> str:
+    """A named snapshot's database: ``odooops_snap_<project>__<env>__<id>``.
+
+    Not under the environment's own ``<database>__s…`` names: destroying the environment
+    leaves its snapshots (they expire on their own), and the prefix says who made it."""
+    if not isinstance(snapshot_id, int) or snapshot_id < 1:
+        raise ValidationFailed(f"not a snapshot id: {snapshot_id!r}", details={"snapshot": snapshot_id})
+    suffix = f"__{snapshot_id}"
+    base = database_name(project_slug, env_slug, prefix=SNAPSHOT_PREFIX)
+    if len(base) + len(suffix) > PG_IDENTIFIER_MAX:
+        keep = PG_IDENTIFIER_MAX - len(suffix) - HASH_LEN - 1
+        base = base[:keep].rstrip("_") + "_" + short_hash(base)
+    return base + suffix

@@ -17,6 +17,7 @@ Every step is timed and reported.
 from __future__ import annotations
 
 import secrets
+import shutil
 import time
 from pathlib import Path
 from typing import Callable
@@ -25,10 +26,12 @@ from . import addon_checksums, odoo_admin, odoo_commands, odoo_sources, ports, t
 from .dataplane import PORTS_LOCK, DataPlane, EnvironmentPlan, Release, environment_lock, labels
 from .drivers import filestore, git, postgres
 from .errors import DeploymentFailed
+from .migrate_check import MigrateCheck
 from .proxy.nginx import Route
 from .refresh import Refresh
 from .release_gate import wait_bound, wait_healthy, wait_migrated
 from .rollback import Rollback
+from .seed import Seed, Seeding
 
 NEVER_SERVED = ("The environment has not served yet, so nothing was replaced. "
                 "See the error lines, fix the commit and deploy again.")
@@ -36,7 +39,7 @@ STILL_SERVING = ("The previous release is still serving, on its database as it w
                  "See the error lines, fix the commit and deploy again.")
 
 
-class Pipeline(Rollback, Refresh):
+class Pipeline(Rollback, Refresh, Seeding, MigrateCheck):
     def __init__(self, plane: DataPlane, env: EnvironmentPlan, report: Callable[..., None] | None = None):
         """``report(step, status, seconds, message, **facts)`` hears of every step; ``facts``
         (image, sha, snapshot, container, ports) as soon as they exist, so that an
@@ -123,9 +126,11 @@ class Pipeline(Rollback, Refresh):
 
     def deploy(self, *, deployment, remote: str | None, sha: str, base_image: str | None, current: Release | None,
                taken_ports=(), test_command: str | None = None, image: str | None = None,
-               checksums: dict | None = None, migrate: bool = True, odoo_revision: str | None = None) -> Release:
+               checksums: dict | None = None, migrate: bool = True, odoo_revision: str | None = None,
+               seed: Seed | None = None, demo: bool = False, update=()) -> Release:
         """Put ``sha`` in service. With ``image`` (promotion, redeploy), reuse that image as is,
-        on ``odoo_revision`` (default: the host's Odoo now, pinned)."""
+        on ``odoo_revision`` (default: the host's Odoo now, pinned). A fresh environment starts
+        from ``seed``'s data (seed.py) or, without one, from an install (``demo``: with Odoo's demo data)."""
         fresh = current is None
         with self._lock():
             self.provision()
@@ -137,12 +142,17 @@ class Pipeline(Rollback, Refresh):
             self.facts.update(image=image, sha=sha, odoo_revision=revision)
             todo = ({"install": [], "update": []} if fresh or not migrate
                     else addon_checksums.plan(current.checksums, new.checksums))
+            if update and not fresh:    # a migrate's version bumps and asked modules, besides the changed ones
+                todo["update"] = sorted(set(todo["update"]).union(update).difference(todo["install"]))
             held = None
             try:
                 if test_command:
                     self._step("test", self._test, deployment, new, test_command, tree)
-                if fresh:
-                    self._step("migrate", self._install, deployment, new, tree, base_image)
+                if fresh and seed is not None:
+                    todo = self._seed(deployment, new, seed, tree)
+                    self._go_live(deployment, new, None, taken_ports, tree, todo=todo if any(todo.values()) else None)
+                elif fresh:
+                    self._step("migrate", self._install, deployment, new, tree, base_image, demo)
                     self._go_live(deployment, new, None, taken_ports, tree)
                 elif any(todo.values()):
                     # The snapshot's own checkpoint then has little to write: a shorter window.
@@ -182,17 +192,19 @@ class Pipeline(Rollback, Refresh):
         self.notes["snapshot"] = postgres.storage(self.plane.pg).summary if method != "clone" else "clone"
         return name
 
-    def _install(self, deployment, release: Release, tree, base_image=None):
+    def _install(self, deployment, release: Release, tree, base_image=None, demo=False):
         """A fresh environment: a copy of the template of this code when there is one,
-        else ``-i base,<modules>`` (then kept as that template)."""
+        else ``-i base,<modules>`` (then kept as that template). ``demo``: Odoo 19's
+        ``--with-demo`` (its default is without), a template of its own."""
         current = release.checksums
-        template = templates.name(self.env.project, release.odoo_revision, base_image or release.image, current)
+        base = (base_image or release.image) + (" with demo" if demo else "")
+        template = templates.name(self.env.project, release.odoo_revision, base, current)
         if templates.clone(self.plane.pg, self.plane.filestore_root, template, self.env.database, self.env.db_role):
             self.facts["template"] = template
             self._secure_admin()
             return
         install = ["base"] + sorted(current)
-        command = odoo_commands.migrate(self._target(), install, ())
+        command = odoo_commands.migrate(self._target(), install, ()) + (["--with-demo"] if demo else [])
         code, logs = self._run_once(deployment, "migrate", release, command, tree)
         if code != 0 or "Traceback (most recent call last)" in logs:
             raise DeploymentFailed("migrate", f"the migration (install {' '.join(install)}) failed with exit code "
@@ -314,6 +326,7 @@ class Pipeline(Rollback, Refresh):
         elif fresh:
             postgres.drop_database(self.plane.pg, self.env.database)
             postgres.create_database(self.plane.pg, self.env.database, self.env.db_role)
+            shutil.rmtree(self._filestore_of(self.env.database), ignore_errors=True)   # copied or linked files
         if held is not None:
             if held.container:
                 self.plane.docker.thaw(held.container)

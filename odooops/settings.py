@@ -49,6 +49,9 @@ class Settings:
     pip_trusted_hosts: str = ""             # hosts pip may use without valid TLS, space separated
     wheelhouse: str = ""                    # host directory of wheels (pip --find-links; alone: --no-index)
     build_network: str = "host"             # Docker network mode of the build containers
+    # garbage collection (odooops.gc): what it keeps of what the platform makes
+    gc_keep_releases: int = 3               # per environment: the last N releases, their images and snapshots
+    gc_snapshot_days: int = 7               # snapshots and template databases younger than this are kept
 
     @classmethod
     def from_env(cls, environ=None) -> "Settings":

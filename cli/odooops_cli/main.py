@@ -10,13 +10,16 @@ from .client import CliError
 from .commands.audit import audit_group
 from .commands.auth import login, logout, whoami
 from .commands.db import db_group
+from .commands.db_migrate import db_migrate
 from .commands.deploy import deploy
 from .commands.deployment import deployment_group
 from .commands.env import env_group
+from .commands.gc import gc
 from .commands.logs import logs
 from .commands.project import project_group
 from .commands.promote import promote
 from .commands.rollback import rollback
+from .commands.snapshot import env_snapshot, env_snapshot_delete, env_snapshots
 
 EXAMPLES = [
     "odooops login --url http://127.0.0.1:8069 --token KEY",
@@ -31,6 +34,7 @@ EXAMPLES = [
     "odooops promote staging production --confirm --wait",
     "odooops logs production --follow",
     "odooops audit logs --since=24h",
+    "odooops gc --dry-run",
 ]
 EPILOG = """\b
 Environment: ODOOOPS_URL, ODOOOPS_TOKEN (override the saved login), ODOOOPS_CONFIG, NO_COLOR.
@@ -124,13 +128,17 @@ cli.add_command(logout)
 cli.add_command(whoami)
 cli.add_command(project_group)
 cli.add_command(env_group)
+for _command in (env_snapshot, env_snapshots, env_snapshot_delete):
+    env_group.add_command(_command)
 cli.add_command(audit_group)
 cli.add_command(deploy)
 cli.add_command(rollback)
 cli.add_command(promote)
 cli.add_command(deployment_group)
 cli.add_command(db_group)
+db_group.add_command(db_migrate)
 cli.add_command(logs)
+cli.add_command(gc)
 
 if __name__ == "__main__":
     cli()

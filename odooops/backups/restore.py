@@ -9,7 +9,10 @@
    asked, else dropped once the new ones are in place).
 
 Until step 3 succeeds the environment's database and filestore are what they were.
-The caller restarts the environment's workers afterwards.
+The caller restarts the environment's workers afterwards. ``download``,
+``restore_dump`` and ``extract`` are the steps on their own, for a caller that swaps
+by itself (``odooops.refresh``: a restore deployment keeps the replaced data as its
+snapshot and starts a new release on the restored database).
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import subprocess
 import tarfile
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..drivers import postgres
@@ -28,6 +32,15 @@ from . import manifest as m
 from .errors import BackupCorrupted, BackupNotFound, ObjectMissing, RestoreFailed
 from .pgtools import last_error, libpq_env, tail, tool
 from .store import CHUNK, Store
+from .streams import Counted, Progress, pump
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    """A backup's objects on local disk, verified against its manifest."""
+    manifest: m.Manifest
+    dump: Path
+    filestore: Path
 
 
 def load_manifest(store: Store, environment_key: str, backup_id: str) -> m.Manifest:
@@ -68,14 +81,11 @@ def restore(pg: postgres.Server, store: Store, backup_id: str, *, database: str,
     work = Path(work_dir or filestore_dir.parent)
     work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=work, prefix=".odooops-restore-") as tmp:
-        dump_file = _download(store, manifest, manifest.dump, Path(tmp) / m.DUMP, "database dump")
-        tar_file = _download(store, manifest, manifest.filestore, Path(tmp) / m.FILESTORE, "filestore")
+        files = download(store, manifest, Path(tmp))
         try:
-            postgres.drop_database(pg, new_database)         # what an earlier failed attempt may have left
-            shutil.rmtree(staged, ignore_errors=True)
-            postgres.create_database(pg, new_database, owner)
-            _pg_restore(pg, new_database, owner, dump_file, pg_bindir, jobs)
-            _extract(tar_file, staged, like=filestore_dir if filestore_dir.exists() else filestore_dir.parent)
+            shutil.rmtree(staged, ignore_errors=True)        # what an earlier failed attempt may have left
+            restore_dump(pg, new_database, owner, files.dump, pg_bindir, jobs=jobs)
+            extract(files.filestore, staged, like=filestore_dir if filestore_dir.exists() else filestore_dir.parent)
             leftovers = _swap(pg, database, new_database, filestore_dir, staged, aside, old_files, bool(keep_as))
         except BaseException:
             _discard(pg, new_database, staged)
@@ -86,15 +96,44 @@ def restore(pg: postgres.Server, store: Store, backup_id: str, *, database: str,
             "leftovers": leftovers, "seconds": round(time.monotonic() - started, 3)}
 
 
-def _discard(pg, new_database: str, staged: Path) -> None:
+def _discard(pg, new_database: str, staged: Path | None) -> None:
     try:
         postgres.drop_database(pg, new_database)
     except Exception:  # noqa: BLE001 - the original failure is what the caller must see
         pass
-    shutil.rmtree(staged, ignore_errors=True)
+    if staged is not None:
+        shutil.rmtree(staged, ignore_errors=True)
 
 
-def _download(store: Store, manifest: m.Manifest, expected: m.StoredFile, target: Path, what: str) -> Path:
+def download(store: Store, manifest: m.Manifest, directory, progress=None) -> Downloaded:
+    """Both objects of the backup into ``directory``, their size and sha256 checked against
+    the manifest on the way: a difference is BackupCorrupted, before anything else is
+    touched. ``progress(bytes_done, bytes_total)`` hears of the bytes as they come."""
+    tracker = Progress(progress, manifest.dump.size + manifest.filestore.size)
+    dump = _download(store, manifest, manifest.dump, Path(directory) / m.DUMP, "database dump", tracker)
+    tar = _download(store, manifest, manifest.filestore, Path(directory) / m.FILESTORE, "filestore", tracker)
+    tracker.finish()
+    return Downloaded(manifest, dump, tar)
+
+
+def restore_dump(pg: postgres.Server, database: str, owner: str, dump_file: Path, pg_bindir, *, jobs: int = 1,
+                 progress=None) -> None:
+    """Create ``database`` (dropped first if a failed attempt left it) owned by ``owner``, and
+    pg_restore ``dump_file`` into it; on failure it is dropped again. ``progress(bytes_done,
+    bytes_total)``: the dump's bytes read by pg_restore (a single job only)."""
+    postgres.ident(database)
+    _check_can_set_role(pg, owner)
+    postgres.drop_database(pg, database)
+    postgres.create_database(pg, database, owner)
+    try:
+        _pg_restore(pg, database, owner, Path(dump_file), pg_bindir, jobs, progress)
+    except BaseException:
+        _discard(pg, database, None)
+        raise
+
+
+def _download(store: Store, manifest: m.Manifest, expected: m.StoredFile, target: Path, what: str,
+              tracker: Progress) -> Path:
     digest, size = hashlib.sha256(), 0
     try:
         with store.get(expected.key) as stream, open(target, "wb") as out:
@@ -102,6 +141,7 @@ def _download(store: Store, manifest: m.Manifest, expected: m.StoredFile, target
                 digest.update(chunk)
                 size += len(chunk)
                 out.write(chunk)
+                tracker.add(len(chunk))
     except ObjectMissing:
         raise BackupCorrupted(f"the {what} of backup {manifest.id} is missing from the store",
                               details={"backup_id": manifest.id, "key": expected.key}) from None
@@ -128,30 +168,55 @@ def _check_can_set_role(pg: postgres.Server, owner: str) -> None:
                         remediation=f"As a superuser: GRANT {owner} TO {pg.user} WITH SET TRUE, INHERIT FALSE;")
 
 
-def _pg_restore(pg, new_database: str, owner: str, dump_file: Path, pg_bindir, jobs: int) -> None:
+def _pg_restore(pg, new_database: str, owner: str, dump_file: Path, pg_bindir, jobs: int, progress=None) -> None:
     # --no-owner --role: every object is created by, so owned by, the environment's role;
     # --no-privileges: grants to the source environment's role do not apply here.
-    command = [tool(pg_bindir, "pg_restore"), "--no-owner", "--no-privileges", f"--role={owner}",
-               "--exit-on-error", "--no-password", f"--jobs={max(int(jobs), 1)}", f"--dbname={new_database}",
-               str(dump_file)]
-    result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                            env=libpq_env(pg, new_database, "odooops-restore"))
-    if result.returncode != 0:
-        raise RestoreFailed(f"pg_restore into {new_database} failed (exit {result.returncode}): "
-                            f"{last_error(result.stderr)}",
-                            details={"exit_code": result.returncode, "stderr": tail(result.stderr)})
+    command = [tool(pg_bindir, "pg_restore"), "--format=custom", "--no-owner", "--no-privileges", f"--role={owner}",
+               "--exit-on-error", "--no-password", f"--jobs={max(int(jobs), 1)}", f"--dbname={new_database}"]
+    env = libpq_env(pg, new_database, "odooops-restore")
+    if progress is None or jobs > 1:        # parallel jobs seek in the file: no stream to count
+        result = subprocess.run(command + [str(dump_file)], stdin=subprocess.DEVNULL, capture_output=True,
+                                text=True, env=env)
+        code, stderr = result.returncode, result.stderr
+    else:
+        code, stderr = _fed_restore(command, env, dump_file, Progress(progress, dump_file.stat().st_size))
+    if code != 0:
+        raise RestoreFailed(f"pg_restore into {new_database} failed (exit {code}): {last_error(stderr)}",
+                            details={"exit_code": code, "stderr": tail(stderr)})
 
 
-def _extract(tar_file: Path, target: Path, like: Path) -> None:
+def _fed_restore(command, env, dump_file: Path, tracker: Progress) -> tuple[int, str]:
+    """pg_restore reading the dump from its stdin, fed here so that the bytes are counted
+    (the dump is read in order either way: pg_dump wrote it to a pipe, without offsets)."""
+    with tempfile.TemporaryFile() as stderr, open(dump_file, "rb") as source:
+        proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+        try:
+            pump(source, proc, tracker)
+            code = proc.wait()
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        if code == 0:
+            tracker.finish()
+        stderr.seek(0)
+        return code, stderr.read().decode(errors="replace")
+
+
+def extract(tar_file: Path, target: Path, like: Path, progress=None) -> None:
     """Extract into ``target`` (the 'data' filter refuses absolute paths, links out and
-    devices), owned like ``like`` when run as root: the user the environment's Odoo runs as."""
+    devices), owned like ``like`` when run as root: the user the environment's Odoo runs as.
+    ``progress(bytes_done, bytes_total)``: the archive's bytes read."""
+    target = Path(target)
     target.mkdir(parents=True)
+    tracker = Progress(progress, Path(tar_file).stat().st_size)
     try:
-        with tarfile.open(tar_file, "r:") as tar:
+        with open(tar_file, "rb") as raw, tarfile.open(fileobj=Counted(raw, tracker), mode="r|") as tar:
             tar.extractall(target, filter="data")
     except (tarfile.TarError, OSError) as exc:
         raise RestoreFailed(f"cannot extract the filestore into {target}: {exc}",
                             details={"filestore": str(target)}) from None
+    tracker.finish()
     if os.geteuid() == 0:
         reference = like.stat()
         for folder, dirs, files in os.walk(target):

@@ -10,6 +10,7 @@ backup displaces it within its own period).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -119,27 +120,45 @@ def _inventory(store: Store, environment_key: str | None) -> dict:
     return found
 
 
-def apply(store: Store, policy: Policy = DEFAULT_POLICY, now: datetime | None = None, *,
-          environment_key: str | None = None, orphan_grace: timedelta = timedelta(days=1)) -> dict:
+def apply(store: Store, policy: Policy | Callable[[str], Policy | None] = DEFAULT_POLICY,
+          now: datetime | None = None, *, environment_key: str | None = None,
+          orphan_grace: timedelta = timedelta(days=1), protect: Iterable[str] = ()) -> dict:
     """Delete what ``policy`` does not keep, environment by environment (all of them, or one).
+
+    ``policy`` is one for every environment, or a function of the environment key (None:
+    leave that environment's objects alone, e.g. another control plane's). Never deleted,
+    whatever the policy: an environment's newest complete backup, and the ids in
+    ``protect`` (what a running restore reads).
 
     A deleted backup loses its manifest first (it stops being complete), then its objects.
     Objects of backups that never got a manifest (a crash) go once ``orphan_grace`` old,
     and so do interrupted multipart uploads."""
     now = m.utc(now or datetime.now(timezone.utc))
+    protect = set(protect)
     inventory = _inventory(store, environment_key)
-    report = {"environments": {}, "orphans_removed": [], "incomplete_uploads_removed": 0}
-    for env in sorted({env for env, _ in inventory}):
+    report = {"environments": {}, "skipped": [], "orphans_removed": [], "incomplete_uploads_removed": 0}
+    policies = {env: policy(env) if callable(policy) else policy for env in sorted({env for env, _ in inventory})}
+    for env, env_policy in policies.items():
+        if env_policy is None:
+            report["skipped"].append(env)
+            continue
         complete = [(backup_id, m.created_at_of(backup_id)) for (e, backup_id), entry in inventory.items()
                     if e == env and entry["manifest"]]
-        keep, delete = plan(complete, policy, now)
+        ends = expiries(complete, env_policy, now)
+        newest = max(complete, key=lambda item: item[0])[0] if complete else None
+        spared = {b for b, end in ends.items() if end is not None and end <= now and (b == newest or b in protect)}
+        delete = [b for b, end in ends.items() if end is not None and end <= now and b not in spared]
         for backup_id in delete:
             store.delete(m.object_key(env, backup_id, m.MANIFEST))
         for backup_id in delete:
             for key in inventory[(env, backup_id)]["keys"]:
                 store.delete(key)
-        report["environments"][env] = {"kept": keep, "deleted": delete}
+        kept = {b: (None if b in spared else end) for b, end in ends.items() if b not in delete}
+        report["environments"][env] = {"kept": list(kept), "deleted": delete, "protected": sorted(spared),
+                                       "expires_at": {b: end.isoformat() if end else None for b, end in kept.items()}}
     for (env, backup_id), entry in sorted(inventory.items()):
+        if policies[env] is None:
+            continue
         if not entry["manifest"] and m.created_at_of(backup_id) < now - orphan_grace:
             for key in entry["keys"]:
                 store.delete(key)
@@ -171,4 +190,6 @@ def list_backups(store: Store, environment_key: str, policy: Policy = DEFAULT_PO
         except (BackupCorrupted, ObjectMissing) as exc:      # one bad backup does not hide the others
             _logger.warning("skipping backup %s: %s", key, exc.message)
     ends = expiries([(x.id, m.created_at_of(x.id)) for x in manifests], policy, now)
+    if manifests:
+        ends[max(x.id for x in manifests)] = None         # the newest is never deleted (apply)
     return [ListedBackup(x, ends[x.id]) for x in sorted(manifests, key=lambda x: x.id, reverse=True)]

@@ -8,6 +8,7 @@ import subprocess
 import tarfile
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 MiB = 1024 * 1024
@@ -88,7 +89,8 @@ class TarOutput:
 
 class Progress:
     """Calls ``callback(bytes_done, bytes_expected)`` at most every MiB or 0.5 s, and at the end.
-    ``bytes_expected`` is an estimate; it grows to ``bytes_done`` when that passes it."""
+    ``bytes_expected`` is an estimate: when ``bytes_done`` passes it, it grows to 5 % above,
+    so that done equals expected only at the end (``finish``)."""
 
     def __init__(self, callback, expected: int):
         self.callback, self.expected, self.done = callback, max(int(expected), 0), 0
@@ -107,7 +109,9 @@ class Progress:
 
     def _report(self, now: float) -> None:
         self._last_bytes, self._last_time = self.done, now
-        self.callback(self.done, max(self.expected, self.done))
+        if self.done > self.expected:
+            self.expected = self.done + self.done // 20 + 1
+        self.callback(self.done, self.expected)
 
 
 class Counted:
@@ -120,3 +124,54 @@ class Counted:
         data = self.stream.read(size)
         self.progress.add(len(data))
         return data
+
+
+def pump(source, proc: subprocess.Popen, progress: Progress | None = None, chunk: int = MiB) -> None:
+    """Write everything ``source.read()`` returns into ``proc``'s stdin, then close it,
+    counting into ``progress``. A consumer that stops reading early (a broken pipe) ends
+    the pumping: its exit status and stderr say why, so the caller reads those."""
+    try:
+        while data := source.read(chunk):
+            proc.stdin.write(data)
+            if progress is not None:
+                progress.add(len(data))
+    except BrokenPipeError:
+        pass
+    finally:
+        try:
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+
+
+class Throttle:
+    """Passes ``callback(step, bytes_done, bytes_total)`` on at most once every ``seconds``
+    per step, and always a step's end (done >= total): a job writes its progress about
+    once a second whatever the stream's speed."""
+
+    def __init__(self, callback, seconds: float = 1.0, clock=time.monotonic):
+        self.callback, self.seconds, self.clock = callback, seconds, clock
+        self._last: dict[str, float] = {}
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        now = self.clock()
+        last = self._last.get(step)
+        if last is None or now - last >= self.seconds or done >= total:
+            self._last[step] = now
+            self.callback(step, done, total)
+
+    def step(self, name: str):
+        """The ``progress(done, total)`` callback of one step."""
+        return lambda done, total: self(name, done, total)
+
+
+def progress_entry(previous: dict | None, step: str, done: int, total: int, now: datetime) -> dict:
+    """What a job records of a streaming step: bytes done and expected, since when, and the
+    seconds left at the rate so far (None until there is a rate)."""
+    started = (previous or {}).get("started_at") if (previous or {}).get("step") == step else None
+    started = started or now.isoformat()
+    elapsed = (now - datetime.fromisoformat(started)).total_seconds()
+    total = max(int(total), int(done))
+    eta = round((total - done) * elapsed / done, 1) if done > 0 and elapsed > 0 else None
+    return {"step": step, "bytes_done": int(done), "bytes_total": total, "started_at": started,
+            "updated_at": now.isoformat(), "eta_seconds": 0.0 if done >= total else eta}

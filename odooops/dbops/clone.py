@@ -9,11 +9,15 @@ Strategies:
   template  the same statement as a full file copy: the source is frozen for the whole
             copy (it answers late, not wrongly); for sources that may pause.
   dump      ``pg_dump -Fc | pg_restore`` streamed, no temporary file: the source is
-            never paused, whatever the size (slower).
+            never paused, whatever the size (slower). Its bytes are counted on the way
+            (``progress``), against the size of the source's tables.
+  backup    (``odooops.refresh``) the source's latest complete backup, downloaded,
+            verified and restored: the source is not read at all.
 """
 from __future__ import annotations
 
 import subprocess
+import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,10 +25,12 @@ from pathlib import Path
 
 from psycopg2 import sql
 
+from ..backups.streams import Progress, pump
 from ..drivers import postgres
 from ..errors import Conflict, OdooOpsError, ValidationFailed
 
 STRATEGIES = ("clone", "template", "dump")
+BACKUP = "backup"           # restores the source's latest backup: see odooops.refresh
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,7 @@ def choose(storage, forced: str | None = None) -> tuple[str, str]:
     if forced:
         if forced not in STRATEGIES:
             raise ValidationFailed(f"unknown clone strategy {forced!r}", details={"strategy": forced},
-                                   remediation=f"Use one of: {', '.join(STRATEGIES)}.")
+                                   remediation=f"Use one of: {', '.join(STRATEGIES + (BACKUP,))}.")
         if forced == "clone" and not storage.clone:
             raise ValidationFailed(f"this cluster cannot clone: {storage.summary}",
                                    remediation="Use --strategy template or dump.")
@@ -78,14 +84,18 @@ def quiesced(pg: postgres.Server, docker, source: Source, timeout: float = 10.0)
 
 
 def copy_database(pg: postgres.Server, docker, source: Source, target: str, owner: str, strategy: str, *,
-                  pg_bindir: str | Path | None = None) -> None:
-    """Make ``target`` (absent) a copy of the source database, owned by ``owner``."""
+                  pg_bindir: str | Path | None = None, progress=None) -> None:
+    """Make ``target`` (absent) a copy of the source database, owned by ``owner``.
+    ``progress(bytes_done, bytes_expected)`` hears of a streamed dump's bytes."""
     if source.database == target:
         raise ValidationFailed("a database cannot be cloned onto itself")
     postgres.drop_database(pg, target)
     if strategy == "dump":
-        _dump_restore(pg, source.database, target, owner, pg_bindir)
+        _dump_restore(pg, source.database, target, owner, pg_bindir, progress)
         return
+    # The copy forces a checkpoint: flushed now, while the source still serves, it has
+    # little left to write while the source is frozen.
+    postgres.checkpoint(pg)
     with quiesced(pg, docker, source):
         postgres.snapshot(pg, source.database, target, owner)
     hand_over(pg, target, source.owner, owner)
@@ -106,21 +116,50 @@ def hand_over(pg: postgres.Server, database: str, old: str, new: str) -> None:
     pg.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(postgres.ident(database), postgres.ident(new)))
 
 
-def _dump_restore(pg: postgres.Server, source: str, target: str, owner: str, pg_bindir) -> None:
+def table_bytes(pg: postgres.Server, database: str) -> int:
+    """The size of ``database``'s tables (TOAST included, indexes not): about what an
+    uncompressed dump of it streams."""
+    return int(pg.execute("SELECT coalesce(sum(pg_table_size(c.oid)), 0) FROM pg_class c "
+                          "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'm') "
+                          "AND n.nspname NOT IN ('pg_catalog', 'information_schema')", dbname=database)[0][0])
+
+
+def _dump_restore(pg: postgres.Server, source: str, target: str, owner: str, pg_bindir, progress=None) -> None:
+    """pg_dump | pg_restore with the pipe pumped here, so its bytes are counted. No
+    compression: on one host it would only cost CPU on both ends."""
     if not pg_bindir or not (Path(pg_bindir) / "pg_dump").exists():
         raise ValidationFailed(f"no pg_dump in {pg_bindir!r}",
                                remediation="Set ODOOOPS_PG_BINDIR to PostgreSQL 18's bin directory (scripts/up does).")
+    tracker = Progress(progress, table_bytes(pg, source))
     postgres.create_database(pg, target, owner)
     env = {"PGHOST": pg.host, "PGPORT": str(pg.port), "PGUSER": pg.user, "PGPASSWORD": pg.password}
-    dump = subprocess.Popen([str(Path(pg_bindir) / "pg_dump"), "-Fc", "--no-owner", "-d", source],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    restore = subprocess.run([str(Path(pg_bindir) / "pg_restore"), "--no-owner", "--role", owner,
-                              "--exit-on-error", "-d", target], stdin=dump.stdout, capture_output=True, env=env)
-    dump.stdout.close()
-    dump_error = dump.stderr.read().decode(errors="replace")
-    if dump.wait() != 0 or restore.returncode != 0:
-        postgres.drop_database(pg, target)
-        raise OdooOpsError(f"copying {source} with pg_dump | pg_restore failed",
-                           details={"pg_dump": dump_error[-2000:],
-                                    "pg_restore": restore.stderr.decode(errors="replace")[-2000:]},
-                           remediation="Read pg_dump's and pg_restore's messages above.")
+    with tempfile.TemporaryFile() as dump_err, tempfile.TemporaryFile() as restore_err:
+        dump = subprocess.Popen([str(Path(pg_bindir) / "pg_dump"), "-Fc", "--compress=0", "--no-owner", "-d", source],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=dump_err, env=env)
+        restore = subprocess.Popen([str(Path(pg_bindir) / "pg_restore"), "--no-owner", "--role", owner,
+                                    "--exit-on-error", "-d", target], stdin=subprocess.PIPE,
+                                   stdout=subprocess.DEVNULL, stderr=restore_err, env=env)
+        try:
+            pump(dump.stdout, restore, tracker)
+            restored = restore.wait()
+        except BaseException:
+            restore.kill()
+            restored = None
+            raise
+        finally:
+            if restored != 0 and dump.poll() is None:
+                dump.kill()             # pg_restore gave up: pg_dump would wait on a full pipe forever
+            dumped = dump.wait()
+            dump.stdout.close()
+            if restored is None:
+                restore.wait()
+                postgres.drop_database(pg, target)
+        if dumped != 0 or restored != 0:
+            postgres.drop_database(pg, target)
+            dump_err.seek(0)
+            restore_err.seek(0)
+            raise OdooOpsError(f"copying {source} with pg_dump | pg_restore failed",
+                               details={"pg_dump": dump_err.read().decode(errors="replace")[-2000:],
+                                        "pg_restore": restore_err.read().decode(errors="replace")[-2000:]},
+                               remediation="Read pg_dump's and pg_restore's messages above.")
+    tracker.finish()

@@ -112,8 +112,10 @@ def test_apply_on_a_store_day_by_day(tmp_path):
     assert listed[1].to_dict()["expires_at"] == "2026-12-02T00:00:00+00:00"
     # Deleted backups left no object (those of the last 10 days had theirs); a second run changes nothing.
     assert len(store.list()) == len(EXPECTED) + 2 * sum(1 for t in EXPECTED if t >= FIRST + timedelta(days=110))
-    assert report["environments"]["acme__main"]["deleted"] and apply(store, DEFAULT_POLICY, NOW)["environments"] == {
-        "acme__main": {"kept": [x.manifest.id for x in listed], "deleted": []}}
+    again = apply(store, DEFAULT_POLICY, NOW)["environments"]["acme__main"]
+    assert report["environments"]["acme__main"]["deleted"] and again["deleted"] == [] and again["protected"] == []
+    assert again["kept"] == [x.manifest.id for x in listed]
+    assert again["expires_at"] == {x.manifest.id: x.to_dict()["expires_at"] for x in listed}   # what the list says
     assert {created[i] for i in report["environments"]["acme__main"]["kept"]} == set(EXPECTED)
 
 
@@ -135,3 +137,43 @@ def test_apply_per_environment_and_orphans(s3_server):
     assert len(store.list("acme__staging/")) == 3 * len(days)          # another environment: untouched
     assert store.exists("not-a-backup.txt")
     assert [x.manifest.id for x in list_backups(store, "acme__main", now=NOW)] == [i for i, _ in days[:3]]
+
+
+def test_the_newest_backup_and_what_a_restore_reads_are_never_deleted(tmp_path):
+    """Whatever the policy: an environment's newest complete backup survives (a policy of
+    nothing keeps one), and so does a backup a running restore reads, until it is done."""
+    store = LocalStore(tmp_path / "backups")
+    days = [(f"{t:%Y%m%dT%H%M%SZ}-00aa{n:02x}", t) for n, t in enumerate(NOW - timedelta(days=d) for d in range(10))]
+    for backup_id, created in days:
+        _fake_backup(store, "acme__main", backup_id, created)
+    nothing = Policy(daily=0, weekly=0, monthly=0, keep_last=0)
+    restoring = days[6][0]
+
+    report = apply(store, nothing, NOW, protect={restoring})["environments"]["acme__main"]
+    assert report["kept"] == [days[0][0], restoring] and report["protected"] == [restoring, days[0][0]]
+    assert report["deleted"] == [i for i, _ in days if i not in (days[0][0], restoring)]
+    assert report["expires_at"] == {days[0][0]: None, restoring: None}
+    assert [x.manifest.id for x in list_backups(store, "acme__main", nothing, NOW)] == [days[0][0], restoring]
+    assert list_backups(store, "acme__main", nothing, NOW)[0].expires_at is None
+    # The restore is over: its backup goes on the next run; the newest still stays.
+    report = apply(store, nothing, NOW)["environments"]["acme__main"]
+    assert report["deleted"] == [restoring] and report["kept"] == [days[0][0]]
+    assert sorted(k.split("/")[1] for k in store.list()) == [days[0][0]] * 3
+
+
+def test_a_policy_per_environment_and_environments_left_alone(tmp_path):
+    """The control plane passes each environment's own project policy; a key it does not
+    know (another control plane's, sharing the bucket) is left alone, orphans included."""
+    store = LocalStore(tmp_path / "backups")
+    days = [(f"{t:%Y%m%dT%H%M%SZ}-00bb{n:02x}", t) for n, t in enumerate(NOW - timedelta(days=d) for d in range(10))]
+    for env in ("shop__main", "shop__staging", "other__main"):
+        for backup_id, created in days:
+            _fake_backup(store, env, backup_id, created, objects=False)
+    store.put_bytes("other__main/20261101T000000Z-0badc0/dump.pgdump", b"someone else's crash")
+    policies = {"shop__main": Policy(daily=5, weekly=0, monthly=0), "shop__staging": Policy(daily=2, weekly=0, monthly=0)}
+
+    report = apply(store, policies.get, NOW)
+    assert report["skipped"] == ["other__main"] and report["orphans_removed"] == []
+    assert report["environments"]["shop__main"]["kept"] == [i for i, _ in days[:5]]
+    assert report["environments"]["shop__staging"]["kept"] == [i for i, _ in days[:2]]
+    assert len(store.list("other__main/")) == len(days) + 1

@@ -10,6 +10,9 @@ import requests
 from poller import Poller
 
 from odooops import templates
+from odooops.backups import backup
+from odooops.backups.errors import BackupCorrupted
+from odooops.backups.store import LocalStore
 from odooops.dbops import clone
 from odooops.drivers import postgres
 from odooops.errors import ValidationFailed
@@ -101,3 +104,78 @@ def test_bad_clone_requests_are_refused_before_anything_changes(pg_server):
         clone.choose(storage, "teleport")
     with pytest.raises(ValidationFailed, match="onto itself"):
         clone.copy_database(pg_server, None, clone.Source("same_db", "r"), "same_db", "r", "clone")
+
+
+def test_a_backup_restored_into_staging_is_verified_first_then_swapped_in(make_plane, env_plan, git_repo,
+                                                                          runtime_image, pg_server, tmp_path):
+    """Staging's own backup comes back as it was (not neutralized); production's is neutralized;
+    a corrupted one is refused while staging serves on, untouched. Each serves from a new release."""
+    plane = dataclasses.replace(make_plane(), pg_bindir=__import__("os").environ["ODOOOPS_TEST_PG_BINDIR"])
+    prod_plan = dataclasses.replace(env_plan, slug=env_plan.slug + "p", database=env_plan.database + "_p",
+                                    db_role=env_plan.db_role + "p", hostnames=(f"p{env_plan.hostnames[0]}",))
+    staging_plan = dataclasses.replace(env_plan, standby=True)
+    prod, staging = Pipeline(plane, prod_plan), Pipeline(plane, staging_plan)
+    store = LocalStore(tmp_path / "backups")
+    sha = git_repo.commit({"sample/__manifest__.py": manifest("19.0.1.0")})
+    files = templates.filestore_dir(plane.filestore_root, staging_plan.key)
+    notes = "SELECT body FROM notes ORDER BY body"
+
+    def take(plan):
+        return backup(pg_server, plan.database, templates.filestore_dir(plane.filestore_root, plan.key), store,
+                      environment_key=plan.key, pg_bindir=plane.pg_bindir)
+
+    def restore(current, deployment, made, **kw):
+        seen = []
+        release = Pipeline(plane, staging_plan).restore_backup(
+            deployment=deployment, current=current, store=store, backup_id=made.id, environment_key=made.environment_key,
+            base_url=f"http://{staging_plan.hostnames[0]}", taken_ports={p1.http_port, p1.websocket_port},
+            progress=lambda step, done, total: seen.append((step, done, total)), **kw)
+        assert {step for step, done, total in seen if done == total} == {"download", "copy", "filestore"}
+        return release
+
+    try:
+        p1 = prod.deploy(deployment=1, remote=str(git_repo.path), sha=sha, base_image=runtime_image, current=None)
+        s1 = staging.deploy(deployment=2, remote=str(git_repo.path), sha=sha, base_image=runtime_image, current=None,
+                            taken_ports={p1.http_port, p1.websocket_port})
+        as_role(pg_server, staging_plan).execute("CREATE TABLE notes (body text); INSERT INTO notes VALUES ('before')",
+                                                 dbname=staging_plan.database)
+        (files / "ab").mkdir(parents=True)
+        (files / "ab" / "attachment").write_text("an invoice")
+        own = take(staging_plan)
+        as_role(pg_server, staging_plan).execute("INSERT INTO notes VALUES ('after')", dbname=staging_plan.database)
+        (files / "ab" / "attachment").unlink()
+
+        damaged = take(staging_plan)
+        data = bytearray(store.get_bytes(damaged.filestore.key))
+        data[100] ^= 0xFF
+        store.put_bytes(damaged.filestore.key, bytes(data))
+        with pytest.raises(BackupCorrupted):
+            restore(s1, 3, damaged, neutralize=False)
+        assert pg_server.execute(notes, dbname=staging_plan.database) == [("after",), ("before",)]
+        assert postgres.list_databases(pg_server, staging_plan.database + "__") == []      # no copy left
+        assert not list(plane.filestore_root.glob(".odooops-restore-*"))
+        assert plane.docker.get(s1.container).status == "running"       # never held nor frozen
+
+        with Poller(login_url(plane), staging_plan.hostnames[0]) as on_staging:
+            s2 = restore(s1, 4, own, neutralize=False)
+        assert on_staging.statuses() <= {200, 503}
+        assert pg_server.execute(notes, dbname=staging_plan.database) == [("before",)]
+        assert (files / "ab" / "attachment").read_text() == "an invoice"
+        assert pg_server.execute(notes, dbname=s2.snapshot) == [("after",), ("before",)]     # kept for a rollback
+        assert s2.container != s1.container and s2.standby.container == s1.container
+        assert "neutralized" not in json.loads((files / "fake-odoo.json").read_text())
+
+        as_role(pg_server, prod_plan).execute("CREATE TABLE customers (email text); "
+                                              "INSERT INTO customers VALUES ('ann@shop.example')",
+                                              dbname=prod_plan.database)
+        s3 = restore(s2, 5, take(prod_plan), neutralize=True)
+        assert pg_server.execute("SELECT email FROM customers", dbname=staging_plan.database) == \
+            [("ann@shop.example",)]
+        assert json.loads((files / "fake-odoo.json").read_text()).get("neutralized") is True
+        assert "neutralized" not in json.loads((templates.filestore_dir(plane.filestore_root, prod_plan.key) /
+                                                "fake-odoo.json").read_text())
+        assert requests.get(login_url(plane), headers={"Host": staging_plan.hostnames[0]}, timeout=10).ok
+        assert s3.container not in (s1.container, s2.container)
+    finally:
+        prod.destroy()
+        staging.destroy()

@@ -1,1 +1,13 @@
-from . import audit_logs, auth, databases, environment_access, environments, health, openapi, projects
+from . import (
+    audit_logs,
+    auth,
+    databases,
+    environment_access,
+    environments,
+    gc,
+    health,
+    migrations,
+    openapi,
+    projects,
+    snapshots,
+)

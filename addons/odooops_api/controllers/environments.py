@@ -4,8 +4,8 @@ from odoo.http import request
 from odooops import errors, lifecycle
 
 from . import serializers
-from .deployments import PROJECT_QUERY, SHA_OR_REF, audit_target, environment_of
-from .lookup import by_ref
+from .deployments import ENVIRONMENT_REF, PROJECT_QUERY, SHA_OR_REF, audit_target, environment_of
+from .lookup import as_id, by_ref
 from .routing import api_route, paginated
 from .spec import PAGE_QUERY, SLUG, Result
 
@@ -53,6 +53,11 @@ CREATE_BODY = {
         "cpu": {"type": "number", "exclusiveMinimum": 0, "maximum": 64},
         "memory_mb": {"type": "integer", "minimum": 256, "maximum": 262144},
         "custom_domains": {"type": "array", "items": {"type": "string"}, "maxItems": 20},
+        "from": {**ENVIRONMENT_REF, "description": "Start from a neutralized copy of this serving environment of the "
+                                                   "same project (default for staging: the project's production)"},
+        "empty": {"type": "boolean", "description": "Start from an empty database (an install), whatever the tier"},
+        "from_snapshot": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1,
+                          "description": "Start from a neutralized copy of this snapshot of the same project"},
     },
 }
 UPDATE_BODY = {
@@ -69,12 +74,43 @@ def _values(body):
     return vals
 
 
+def _data_source(body, project):
+    """(environment, snapshot) a new environment of ``project`` starts from, as asked, or (None, None).
+    Refused before anything is made: two sources, another project's, nothing serving, not usable."""
+    asked = [key for key in ("from", "empty", "from_snapshot") if body.get(key) is not None and body[key] is not False]
+    if len(asked) > 1:
+        raise errors.ValidationFailed(f"{' and '.join(asked)} exclude each other: an environment starts from one "
+                                      "data source", details={"fields": asked},
+                                      remediation="Give one of --from ENV, --from-snapshot ID or --empty.")
+    if body.get("from_snapshot"):
+        snap = request.env["odooops.snapshot"]._visible(body["from_snapshot"])
+        snap._check_usable(project, request.env.user)
+        return None, snap
+    if body.get("from") is None:
+        return None, None
+    ref = str(body["from"])
+    # An id names one environment anywhere (another project's is refused below); a slug is this project's.
+    source = environment_of(ref, None if as_id(ref) is not None else project.slug)
+    if source.project_id != project:
+        raise errors.ValidationFailed(f"{source.display_name} belongs to project {source.project_id.slug}, not "
+                                      f"{project.slug}: data never crosses projects",
+                                      remediation=f"Name an environment of {project.slug}: odooops env list "
+                                                  f"--project {project.slug}")
+    if not source.current_deployment_id:
+        raise errors.Conflict(f"{source.display_name} serves nothing: there is no data to copy",
+                              remediation="Start from another environment, or --empty.")
+    return source, None
+
+
 class EnvironmentLifecycleController(http.Controller):
 
     @api_route("/environments", "POST", summary="Create an environment for a branch and deploy it",
                scope="environments:write", body=CREATE_BODY, action="environment.create", tag="environments",
-               responses={"202": "Created; its first deployment is queued", "404": "No such project",
-                          "409": "The branch already has one"})
+               responses={"202": "Created; its first deployment is queued (a staging one copies the project's "
+                                 "serving production unless told otherwise)",
+                          "403": "An unshared snapshot of another user", "404": "No such project, source or snapshot",
+                          "409": "The branch already has one, or the source serves nothing",
+                          "422": "Several data sources, or one of another project"})
     def create_environment(self, call):
         body = call.body
         project = by_ref("odooops.project", body["project"], "project")
@@ -84,11 +120,15 @@ class EnvironmentLifecycleController(http.Controller):
             raise errors.Conflict(f"branch {body['branch']!r} already has environment {existing.slug}",
                                   details={"environment": existing.id},
                                   remediation=f"Deploy to it instead: odooops deploy {existing.slug} --sha=…")
+        source, snapshot = _data_source(body, project)
         env = request.env["odooops.environment"].sudo().create({
             "project_id": project.id, "branch": body["branch"], "tier": body.get("tier", "dev"),
             "owner_id": request.env.uid, **_values(body)})
-        dep = env._queue_deployment("deploy", ref=body.get("sha") or body["branch"])
-        audit_target(call, env, deployment=dep.id, kind=dep.kind, ref=dep.ref, environment=env.id)
+        data = env._initial_data(source, snapshot, empty=bool(body.get("empty")))
+        dep = env._queue_deployment("deploy", ref=body.get("sha") or body["branch"], **data)
+        audit_target(call, env, deployment=dep.id, kind=dep.kind, ref=dep.ref, environment=env.id,
+                     data_from=(dep.clone_source_id.display_name or (snapshot and f"snapshot {snapshot.id}")
+                                or ("empty, demo data" if dep.with_demo else "empty")))
         return Result({**serializers.environment(env), "deployment": serializers.deployment(dep)}, status=202)
 
     @api_route("/environments/{ref}", "PATCH", summary="Change workers, limits or custom domains; redeploys",

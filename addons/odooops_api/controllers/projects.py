@@ -3,6 +3,8 @@ remote, no delete while environments live) are the odooops.project model's."""
 from odoo import http
 from odoo.http import request
 
+from odooops.backups.schedule import MAX_MINUTES, MIN_MINUTES, TIERS
+
 from . import serializers
 from .lookup import by_ref
 from .routing import api_route, paginated
@@ -23,6 +25,21 @@ PROPERTIES = {
     "members": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 256},
                 "uniqueItems": True, "maxItems": 200},
     "test_command": {"type": "string", "maxLength": 2000},
+    "dev_from_production": {"type": "boolean", "description": "New dev environments start from a neutralized "
+                                                              "copy of production, as staging ones do"},
+    "dev_demo_data": {"type": "boolean", "description": "New dev environments that start empty get demo data"},
+    "backup_schedule": {
+        "type": "object", "additionalProperties": False, "minProperties": 1,
+        "description": "Per tier, the oldest the newest backup may get, in minutes (the RPO; 0: no scheduled "
+                       "backups). Defaults: production 60, staging 1440, dev 0, preview 0",
+        "properties": {tier: {"type": "integer", "anyOf": [{"const": 0}, {"minimum": MIN_MINUTES, "maximum": MAX_MINUTES}]}
+                       for tier in TIERS}},
+    "backup_retention": {
+        "type": "object", "additionalProperties": False, "minProperties": 1,
+        "description": "How many backups retention keeps: the newest of each of the last N days, ISO weeks, months "
+                       "(defaults 7, 4, 3); the newest backup is always kept",
+        "properties": {period: {"type": "integer", "minimum": 0, "maximum": 10000}
+                       for period in ("daily", "weekly", "monthly")}},
 }
 PROJECT_BODY = {"type": "object", "additionalProperties": False, "required": ["name", "git_remote"],
                 "properties": PROPERTIES}
@@ -49,10 +66,14 @@ class ProjectsController(http.Controller):
     def list_projects(self, call):
         return paginated("odooops.project", [], call.query, serializers.project)
 
-    @api_route("/projects/{ref}", "GET", summary="Get a project by id or slug", scope="projects:read",
+    @api_route("/projects/{ref}", "GET", summary="Get a project by id or slug, with its disk usage (databases and "
+                                                 "their snapshots, filestores, images; null when the data plane "
+                                                 "cannot be asked)", scope="projects:read",
                tag="projects", responses={"404": "No such project"})
     def get_project(self, call, ref):
-        return Result(serializers.project(_project(ref)))
+        project = _project(ref)
+        usage = request.env["odooops.garbage.collector"]._project_usage(project)
+        return Result({**serializers.project(project), "disk_usage": usage})
 
     @api_route("/projects", "POST", summary="Register a project (a git repository of Odoo addons)",
                scope="projects:write", body=PROJECT_BODY, action="project.create", tag="projects",

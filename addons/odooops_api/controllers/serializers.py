@@ -12,6 +12,8 @@ def project(rec):
         "id": rec.id, "slug": rec.slug, "name": rec.name, "git_remote": rec.git_remote,
         "default_branch": rec.default_branch, "base_image": rec.base_image, "domain": rec.domain,
         "test_command": rec.test_command or None, "members": rec.user_ids.mapped("login"), "environment_count": rec.environment_count,
+        "dev_from_production": rec.dev_from_production, "dev_demo_data": rec.dev_demo_data,
+        **rec._backup_settings(),
         "created_at": _ts(rec.create_date), "updated_at": _ts(rec.write_date),
     }
 
@@ -54,6 +56,8 @@ def deployment(rec):
         "source_deployment": rec.source_deployment_id.id or None,
         "clone_source": rec.clone_source_id.display_name or None, "clone_strategy": rec.clone_strategy or None,
         "anonymize": rec.anonymize, "anonymization": rec.anonymization or None,
+        "source_snapshot": rec.source_snapshot_id.id or None, "with_demo": rec.with_demo,
+        "backup_id": rec.backup_key or None, "progress": rec.progress or None,
         "started_at": _ts(rec.started_at), "finished_at": _ts(rec.finished_at), "duration": rec.duration,
         "created_at": _ts(rec.create_date),
     }
@@ -69,5 +73,33 @@ def backup(rec):
         "status": rec.state, "description": rec.description or None, "backup_id": rec.backup_key or None,
         "location": rec.location or None, "size_bytes": int(rec.size_bytes or 0), "sha256": rec.sha256 or None,
         "manifest": rec.manifest or None, "error": rec.error or None, "remediation": rec.remediation or None,
+        "progress": rec.progress or None,
         "requested_by": rec.requested_by_id.login or None, "created_at": _ts(rec.create_date),
+        "trigger": rec.trigger, "deployment": rec.deployment_id.id or None, "taken_at": _ts(rec.taken_at),
+        "finished_at": _ts(rec.finished_at), "expires_at": _ts(rec.expires_at),
+    }
+
+
+def snapshot(rec):
+    return {
+        "id": rec.id, "name": rec.name, "status": rec.state,
+        "environment": {"id": rec.environment_id.id, "slug": rec.environment_id.slug},
+        "project": {"id": rec.project_id.id, "slug": rec.project_id.slug},
+        "database_name": rec.database_name or None, "shared": rec.shared, "size_bytes": int(rec.size_bytes or 0),
+        "files": rec.files, "strategy": rec.strategy or None, "step": rec.step or None,
+        "deployment": rec.deployment_id.id or None, "sha": rec.deployment_id.sha or None,
+        "created_by": rec.created_by_id.login or None, "created_at": _ts(rec.create_date),
+        "expires_at": _ts(rec.expires_at), "error": rec.error or None, "remediation": rec.remediation or None,
+    }
+
+
+def migration_check(rec):
+    return {
+        "id": rec.id, "kind": "migration_check", "environment": {"id": rec.environment_id.id, "slug": rec.environment_id.slug},
+        "status": rec.state, "ref": rec.ref or None, "sha": rec.sha or None, "modules": rec.modules or [],
+        "pending": rec.pending or [], "step": rec.step or None, "step_timings": rec.step_timings or {},
+        "result": rec.result or None, "error": rec.error or None, "error_lines": rec.error_lines or [],
+        "remediation": rec.remediation or None, "log": rec.log or "", "requested_by": rec.requested_by_id.login or None,
+        "started_at": _ts(rec.started_at), "finished_at": _ts(rec.finished_at), "duration": rec.duration,
+        "created_at": _ts(rec.create_date),
     }

@@ -1,14 +1,17 @@
 import logging
+from datetime import datetime, timezone
 
 from odoo import api, fields, models
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import UserError
 
 from odooops import lifecycle, logscan, templates
+from odooops.backups.streams import Throttle, progress_entry
 from odooops.dataplane import Release, environment_lock
 from odooops.dbops import clone
-from odooops.errors import Conflict, DatabaseError, DockerUnavailable, OdooOpsError
+from odooops.errors import Conflict, DatabaseError, DeploymentFailed, DockerUnavailable, OdooOpsError
 from odooops.pipeline import Pipeline
+from odooops.seed import Seed
 
 _logger = logging.getLogger(__name__)
 
@@ -44,12 +47,20 @@ class OdooopsDeployment(models.Model):
     restore_from = fields.Char(help="For a rollback: the snapshot it restores.")
     migrate = fields.Boolean(default=True, help="For a promotion: migrate the target's database.")
     keep_database = fields.Boolean(help="For a destroy: keep the database and its role.")
+    migrate_modules = fields.Json(help="For a migrate: modules asked to update besides the pending ones.")
     clone_source_id = fields.Many2one("odooops.environment", ondelete="set null",
-                                      help="For a clone: the environment whose data this one now serves.")
+                                      help="For a clone, or a first deploy that starts from another environment's "
+                                           "data: the environment whose data this one now serves.")
+    source_snapshot_id = fields.Many2one("odooops.snapshot", ondelete="set null",
+                                         help="For a first deploy started from a named snapshot: that snapshot.")
+    with_demo = fields.Boolean(help="For a first deploy that starts empty: install Odoo's demo data.")
     clone_strategy = fields.Char(help="For a clone: the strategy asked for, then the one used "
                                       "(clone, template or dump).")
     anonymize = fields.Boolean(help="For a clone: replace personal data by fakes, proven before it serves.")
     anonymization = fields.Json(help="For an anonymized clone: values rewritten, originals searched and found.")
+    backup_key = fields.Char(help="For a restore (or a clone by the 'backup' strategy): the id, in the backup "
+                                  "store, of the backup of clone_source_id it restores.")
+    progress = fields.Json(help="The streaming step's bytes done and expected, since when, and the seconds left.")
     started_at = fields.Datetime()
     finished_at = fields.Datetime()
     duration = fields.Float(compute="_compute_duration", store=True, help="Seconds")
@@ -167,6 +178,13 @@ class OdooopsDeployment(models.Model):
         taken = env._taken_ports()
         if self.kind == "destroy":
             return pipeline.destroy(keep_database=self.keep_database)
+        if self.kind == "migrate":
+            project = env.project_id
+            return pipeline.migrate(deployment=self.id, remote=project.git_remote, ref=self.ref or self.sha,
+                                    base_image=project.base_image, current=current, taken_ports=taken,
+                                    asked=self.migrate_modules or (), test_command=project.test_command or None)
+        if self.kind == "restore" or (self.kind == "clone" and self.clone_strategy == clone.BACKUP):
+            return self._restore_backup(pipeline, current, taken)
         if self.kind == "clone":
             return self._refresh(pipeline, current, taken)
         if self.kind == "rollback":
@@ -181,7 +199,32 @@ class OdooopsDeployment(models.Model):
         project = env.project_id
         return pipeline.deploy(deployment=self.id, remote=project.git_remote, sha=self.ref or self.sha,
                                base_image=project.base_image, current=current, taken_ports=taken,
-                               test_command=project.test_command or None)
+                               test_command=project.test_command or None,
+                               seed=self._initial_data(pipeline.plane) if current is None else None,
+                               demo=current is None and self.with_demo)
+
+    def _initial_data(self, plane):
+        """A first deploy's data (odooops.seed.Seed): a copy of clone_source_id, serving, or of
+        source_snapshot_id; None: an install. Checked again here, the request was a while ago.
+        A deploy after a failed first one starts from what the first one was told."""
+        first = self.environment_id.deployment_ids.sorted("id")[:1]
+        if first != self and not (self.clone_source_id or self.source_snapshot_id or self.with_demo):
+            self.write({"clone_source_id": first.clone_source_id.id, "with_demo": first.with_demo,
+                        "source_snapshot_id": first.source_snapshot_id.id})
+        source, url = self.clone_source_id, self.environment_id.url or ""
+        if self.source_snapshot_id:
+            return self.source_snapshot_id._seed(plane, url)
+        if not source:
+            return None
+        release = source.current_deployment_id
+        if not release or source.state in ("destroying", "destroyed"):
+            raise DeploymentFailed("copy", f"{source.display_name} no longer serves: there is no data to copy",
+                                   remediation="Destroy this environment and create it again --from another "
+                                               "environment, or --empty.")
+        return Seed(clone.Source(source.database_name, source.db_role, release.container or None,
+                                 environment_lock(f"{source.project_id.slug}/{source.slug}")),
+                    templates.filestore_dir(plane.filestore_root, source.database_name),
+                    checksums=release.checksums or {}, base_url=url, label=source.display_name)
 
     def _refresh(self, pipeline, current, taken):
         source = self.clone_source_id
@@ -193,7 +236,22 @@ class OdooopsDeployment(models.Model):
             source=clone.Source(source.database_name, source.db_role, release.container or None,
                                 environment_lock(f"{source.project_id.slug}/{source.slug}")),
             source_filestore=templates.filestore_dir(plane.filestore_root, source.database_name),
-            base_url=self.environment_id.url or "")
+            base_url=self.environment_id.url or "", progress=Throttle(self._progress))
+
+    def _restore_backup(self, pipeline, current, taken):
+        """Backup ``backup_key`` of ``clone_source_id`` restored beside the serving database and
+        swapped in; another environment's backup is neutralized (and anonymized) as a clone is."""
+        source, env = self.clone_source_id, self.environment_id
+        return pipeline.restore_backup(
+            deployment=self.id, current=current, taken_ports=taken, store=self.env["odooops.backup"]._store(),
+            backup_id=self.backup_key, environment_key=source.database_name, base_url=env.url or "",
+            neutralize=source != env, anonymized=self.anonymize, progress=Throttle(self._progress))
+
+    def _progress(self, step, done, total):
+        """Bytes of the step that streams, committed as ``_report`` is (``Throttle``: about once
+        a second): `--wait` draws its bar from them."""
+        self.write({"progress": progress_entry(self.progress, step, done, total, datetime.now(timezone.utc))})
+        self.env.cr.commit()
 
     def _finish(self, outcome):
         """Record a finished deployment and what now serves: used by the job and by the
@@ -209,6 +267,7 @@ class OdooopsDeployment(models.Model):
                         "container": outcome.container, "http_port": outcome.http_port,
                         "websocket_port": outcome.websocket_port, "snapshot": outcome.snapshot,
                         "odoo_revision": outcome.odoo_revision})
+            self._queue_backup_before()
         self._transition("succeeded")
         if env.state in ("provisioning", "running"):
             env._transition("deploying")
@@ -217,6 +276,16 @@ class OdooopsDeployment(models.Model):
                    "standby_deployment_id": standby})
         env._transition("running")
         return f"{self.kind} of {(self.sha or '')[:12]} succeeded"
+
+    def _queue_backup_before(self):
+        """A deployment that migrated kept a snapshot of the data just before it: back that
+        up (odooops.backup.scheduler decides). Never fails the deployment that succeeded."""
+        try:
+            with self.env.cr.savepoint():
+                self.env["odooops.backup.scheduler"]._queue_before_deployment(
+                    self, self.environment_id.current_deployment_id)
+        except Exception:  # noqa: BLE001 - the release serves; the scheduled backups follow anyway
+            _logger.exception("deployment %s: could not queue the backup of its snapshot", self.id)
 
     def _fail(self, exc):
         logs = (exc.details.get("logs") or exc.details.get("log") or "") if isinstance(exc.details, dict) else ""

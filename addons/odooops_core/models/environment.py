@@ -259,6 +259,24 @@ class OdooopsEnvironment(models.Model):
         deployment._enqueue()
         return deployment
 
+    def _initial_data(self, source=None, snapshot=None, empty=False):
+        """The first deployment's data, as its values: a copy of ``source`` or ``snapshot``
+        (checked by the caller), else, unless ``empty``, of the project's serving production
+        for a staging environment (and a dev one when the project says so); an environment
+        that starts empty is an install, with demo data for dev ones when the project asks."""
+        self.ensure_one()
+        project = self.sudo().project_id
+        if source is None and snapshot is None and not empty and (
+                self.tier == "staging" or (self.tier in ("dev", "preview") and project.dev_from_production)):
+            source = project.environment_ids.filtered(
+                lambda e: e.tier == "production" and e.current_deployment_id and e.state in ("running", "deploying")
+            ).sorted(lambda e: (e.branch != project.default_branch, -e.id))[:1] or None
+        if source is not None:
+            return {"clone_source_id": source.id}
+        if snapshot is not None:
+            return {"source_snapshot_id": snapshot.id}
+        return {"with_demo": self.tier in ("dev", "preview") and project.dev_demo_data}
+
     def _queue_backup(self, description=""):
         """Create and enqueue a backup of this environment (it runs beside deployments)."""
         self.ensure_one()

@@ -1,12 +1,22 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 
 from odooops import errors, settings
+from odooops.backups import retention, schedule
 from odooops.drivers import git
 from odooops.naming import slugify, validate_domain
 from odooops.remotes import validate_git_remote
 
 # What the API may set on a project (members are logins, turned into user_ids here).
-API_FIELDS = ("name", "git_remote", "default_branch", "base_image", "domain", "test_command")
+API_FIELDS = ("name", "git_remote", "default_branch", "base_image", "domain", "test_command",
+              "dev_from_production", "dev_demo_data")
+# The API's backup_schedule {tier: minutes} and backup_retention {period: count}, field by field.
+SCHEDULE_FIELDS = {tier: f"backup_every_{tier}" for tier in schedule.TIERS}
+RETENTION_FIELDS = {period: f"retention_{period}" for period in ("daily", "weekly", "monthly")}
+_EVERY_HELP = ("Scheduled backups of its {} environments: the oldest their newest backup may get, in minutes "
+               "(their RPO; 0: none). The scheduler runs every 15 minutes and queues a backup early enough.")
+_KEEP_HELP = "Retention: the newest backup of each of the last {} kept (0: none kept for this reason)."
 
 
 class OdooopsProject(models.Model):
@@ -26,6 +36,24 @@ class OdooopsProject(models.Model):
                               "so that two projects never share a hostname.")
     test_command = fields.Char(tracking=True, help="Run in every new image before it is deployed; "
                                "a non-zero exit fails the deployment. Example: odoo-bin … --test-tags /my_module")
+    backup_every_production = fields.Integer(default=schedule.DEFAULT_MINUTES["production"], tracking=True,
+                                             help=_EVERY_HELP.format("production"))
+    backup_every_staging = fields.Integer(default=schedule.DEFAULT_MINUTES["staging"], tracking=True,
+                                          help=_EVERY_HELP.format("staging"))
+    backup_every_dev = fields.Integer(default=schedule.DEFAULT_MINUTES["dev"], tracking=True,
+                                      help=_EVERY_HELP.format("dev"))
+    backup_every_preview = fields.Integer(default=schedule.DEFAULT_MINUTES["preview"], tracking=True,
+                                          help=_EVERY_HELP.format("preview"))
+    retention_daily = fields.Integer(default=retention.DEFAULT_POLICY.daily, tracking=True,
+                                     help=_KEEP_HELP.format("days"))
+    retention_weekly = fields.Integer(default=retention.DEFAULT_POLICY.weekly, tracking=True,
+                                      help=_KEEP_HELP.format("ISO weeks"))
+    retention_monthly = fields.Integer(default=retention.DEFAULT_POLICY.monthly, tracking=True,
+                                       help=_KEEP_HELP.format("months"))
+    dev_from_production = fields.Boolean(
+        tracking=True, help="New dev environments start from a neutralized copy of production (as staging ones "
+                            "always do) instead of an empty database.")
+    dev_demo_data = fields.Boolean(tracking=True, help="New dev environments that start empty get Odoo's demo data.")
     user_ids = fields.Many2many("res.users", string="Members", tracking=True,
                                 help="Who may see this project. Empty: every OdooOps user.")
     environment_ids = fields.One2many("odooops.environment", "project_id")
@@ -38,6 +66,10 @@ class OdooopsProject(models.Model):
     # and a new project may take its name and domain again.
     _slug_active_uniq = models.UniqueIndex("(slug) WHERE active", "A project with this slug already exists.")
     _domain_active_uniq = models.UniqueIndex("(domain) WHERE active", "Another project already uses this domain.")
+    _backup_settings_range = models.Constraint(
+        "CHECK (LEAST(backup_every_production, backup_every_staging, backup_every_dev, backup_every_preview) >= 0 "
+        "AND LEAST(retention_daily, retention_weekly, retention_monthly) >= 0)",
+        "Backup schedules and retention counts cannot be negative.")
 
     @api.depends("environment_ids.state")
     def _compute_environment_count(self):
@@ -61,6 +93,11 @@ class OdooopsProject(models.Model):
 
     @api.model
     def _check_inputs(self, vals):
+        for tier, name in SCHEDULE_FIELDS.items():
+            if name in vals:
+                schedule.check_minutes(tier, vals[name])
+        if set(vals) & set(RETENTION_FIELDS.values()):
+            retention.Policy(**{period: vals[name] for period, name in RETENTION_FIELDS.items() if name in vals})
         if vals.get("git_remote"):
             validate_git_remote(vals["git_remote"])
         if vals.get("domain"):
@@ -84,9 +121,28 @@ class OdooopsProject(models.Model):
 
     # -- what the API does (the controller only parses and serializes) ---------------
 
+    def _backup_every(self, tier):
+        """The schedule of ``tier`` (a timedelta), or None: no scheduled backups."""
+        self.ensure_one()
+        minutes = self[SCHEDULE_FIELDS[tier]] if tier in SCHEDULE_FIELDS else 0
+        return timedelta(minutes=minutes) if minutes else None
+
+    def _retention_policy(self):
+        self.ensure_one()
+        return retention.Policy(**{period: self[name] for period, name in RETENTION_FIELDS.items()})
+
+    def _backup_settings(self):
+        """What the API shows: {"backup_schedule": {tier: minutes}, "backup_retention": {period: count}}."""
+        self.ensure_one()
+        return {"backup_schedule": {tier: self[name] for tier, name in SCHEDULE_FIELDS.items()},
+                "backup_retention": {period: self[name] for period, name in RETENTION_FIELDS.items()}}
+
     @api.model
     def _api_values(self, body):
         vals = {k: v for k, v in body.items() if k in API_FIELDS}
+        for given, names in (("backup_schedule", SCHEDULE_FIELDS), ("backup_retention", RETENTION_FIELDS)):
+            vals.update({names[k]: int(v) if isinstance(v, float) and v.is_integer() else v  # JSON's 60.0 is 60
+                         for k, v in (body.get(given) or {}).items() if k in names})
         self._check_inputs(vals)
         if "members" in body:
             users = self.env["res.users"].sudo().search([("login", "in", body["members"])])

@@ -1,17 +1,85 @@
-"""Following a deployment (deploy, rollback, promote, redeploy, destroy) and explaining its failure."""
+"""Following a deployment (deploy, rollback, promote, redeploy, destroy, clone, restore) and explaining its
+failure; the live line of a job, with a progress bar (bytes, time left) while a step streams."""
 import time
 
+from rich.filesize import decimal
+from rich.progress import BarColumn, DownloadColumn, Progress, ProgressColumn, SpinnerColumn, TextColumn
 from rich.text import Text
 
 from .. import exit_codes, hints, output
 from ..client import CliError
 from ..context import client
 
-STEP_ORDER = ["build", "test", "copy", "filestore", "neutralize", "anonymize", "maintenance", "queue", "freeze",
+STEP_ORDER = ["build", "test", "download", "copy", "filestore", "neutralize", "anonymize", "maintenance", "queue", "freeze",
               "snapshot", "swap", "restore", "start", "migrate", "resume", "gate", "switch", "standby", "retire",
               "containers", "route", "databases", "role"]
 ENDED = ("succeeded", "failed", "cancelled")
 POLL_SECONDS = 1.0
+
+
+class _WhenSized(ProgressColumn):
+    """A column drawn only while the task streams (it has a total)."""
+
+    def __init__(self, column):
+        super().__init__()
+        self.column = column
+
+    def render(self, task):
+        return self.column.render(task) if task.total else Text("")
+
+
+class LiveLine:
+    """What --wait shows on stderr while a job runs: a spinner with its state and, while a step
+    streams (the API's ``progress``), a bar with bytes and the time left. Without a terminal
+    (a log, a pipe), a plain line each tenth of a streaming step instead."""
+
+    def __init__(self, con, text, plain=True):
+        self.con, self.plain, self.terminal = con, plain, con.is_terminal
+        self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), _WhenSized(BarColumn()),
+                            _WhenSized(DownloadColumn()), _WhenSized(TextColumn("{task.fields[eta]}")),
+                            console=con, transient=True)
+        self.key, self.task, self.tenths = None, self.bar.add_task(text, total=None, eta=""), {}
+
+    def __enter__(self):
+        if self.terminal:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.terminal:
+            self.bar.stop()
+
+    def show(self, text, streamed=None):
+        """``streamed``: the API's progress of the running step ({step, bytes_done, bytes_total, eta_seconds})."""
+        sized = bool(streamed and streamed.get("bytes_total"))
+        key = (streamed.get("step"), streamed.get("started_at")) if sized else None
+        if key != self.key:             # a new step: a new bar (rich keeps a total once set)
+            self.bar.remove_task(self.task)
+            self.task = self.bar.add_task(text, total=streamed["bytes_total"] if sized else None, eta="")
+            self.key = key
+        if not sized:
+            self.bar.update(self.task, description=text)
+            return
+        eta = time_left(streamed)
+        self.bar.update(self.task, description=text, total=streamed["bytes_total"],
+                        completed=streamed["bytes_done"], eta=eta)
+        tenth = min(10, streamed["bytes_done"] * 10 // streamed["bytes_total"])
+        if self.plain and not self.terminal and self.tenths.get(key) != tenth:
+            self.tenths[key] = tenth
+            self.con.print(f"  {streamed['step']:<10} {decimal(streamed['bytes_done'])} / "
+                           f"{decimal(streamed['bytes_total'])} "
+                           f"({streamed['bytes_done'] * 100 // streamed['bytes_total']}%), {eta}")
+
+
+def time_left(streamed) -> str:
+    eta = streamed.get("eta_seconds")
+    return "ETA …" if eta is None else "done" if eta == 0 else f"ETA {output.span(eta)}"
+
+
+def streaming(dep):
+    """The progress of the step a deployment runs now, if that step streams."""
+    progress = dep.get("progress")
+    return progress if progress and dep["status"] == "running" and progress.get("step") == dep.get("step") else None
 
 
 def _step_rank(step):
@@ -48,7 +116,7 @@ def wait_for(deployment_id, as_json, timeout=1800):
     con = output.console(stderr=True)
     deadline = time.monotonic() + timeout
     dep = None
-    with con.status(f"deployment {deployment_id} queued") as spinner:
+    with LiveLine(con, f"deployment {deployment_id} queued", plain=not as_json) as live:
         while time.monotonic() < deadline:
             dep = api.get(f"/deployments/{deployment_id}")["data"]
             ended = dep["status"] in ENDED
@@ -64,7 +132,7 @@ def wait_for(deployment_id, as_json, timeout=1800):
                                             (output.duration(dep["step_timings"][step]) or "-").rjust(8)))
             if ended:
                 break
-            spinner.update(f"deployment {deployment_id}: {dep['step'] or dep['status']} …")
+            live.show(f"deployment {deployment_id}: {dep['step'] or dep['status']} …", streaming(dep))
             time.sleep(POLL_SECONDS)
         else:
             raise CliError(f"deployment {deployment_id} still running after {output.duration(timeout)}",

@@ -1,4 +1,4 @@
-"""odooops db: an environment's data: clone, backup, backups."""
+"""odooops db: an environment's data: clone, backup, backups, restore."""
 import time
 
 import click
@@ -6,7 +6,7 @@ import click
 from .. import exit_codes, output
 from ..client import CliError
 from ..context import client, json_option, project_option, wait_option
-from ._follow import finish
+from ._follow import LiveLine, finish
 from ._refs import fetch_environment
 
 
@@ -19,8 +19,9 @@ def db_group():
 @click.argument("source")
 @click.option("--to", "target", required=True, metavar="ENV", help="The environment whose data is replaced.")
 @project_option(help="Project of both environments (needed when a slug is in several).")
-@click.option("--strategy", type=click.Choice(["clone", "template", "dump"]),
-              help="How to copy (default: a copy-on-write clone where the cluster can, else a streamed dump).")
+@click.option("--strategy", type=click.Choice(["clone", "template", "dump", "backup"]),
+              help="How to copy (default: a copy-on-write clone where the cluster can, else a streamed dump; "
+                   "backup: restore SOURCE's latest backup, without reading SOURCE).")
 @click.option("--anonymize", is_flag=True,
               help="Replace personal data (names, emails, phones, addresses, VAT, bank accounts, logins, chatter) "
                    "by fakes; a scan proves none survived before the copy serves.")
@@ -62,7 +63,7 @@ def db_backup(environment, project, description, wait, as_json):
     env = fetch_environment(environment, project)
     made = client().post(f"/databases/{env['id']}/backup", json={"description": description})["data"]
     if wait:
-        made = _wait_backup(made["id"])
+        made = _wait_backup(made["id"], as_json)
     if as_json:
         return output.print_json(made)
     if made["status"] == "done":
@@ -73,10 +74,10 @@ def db_backup(environment, project, description, wait, as_json):
                        f"odooops db backup … --wait, or list: odooops db backups {env['slug']}")
 
 
-def _wait_backup(backup_id, timeout=3600):
+def _wait_backup(backup_id, as_json=False, timeout=3600):
     deadline = time.monotonic() + timeout
     con = output.console(stderr=True)
-    with con.status(f"backup {backup_id} …"):
+    with LiveLine(con, f"backup {backup_id} …", plain=not as_json) as live:
         while time.monotonic() < deadline:
             made = client().get(f"/backups/{backup_id}")["data"]
             if made["status"] == "failed":
@@ -84,6 +85,8 @@ def _wait_backup(backup_id, timeout=3600):
                                error="BACKUP_FAILED", remediation=made.get("remediation"))
             if made["status"] == "done":
                 return made
+            live.show(f"backup {backup_id}: {made['status']} …",
+                      made.get("progress") if made["status"] == "running" else None)
             time.sleep(1)
     raise CliError(f"backup {backup_id} still running after {timeout} s", code=exit_codes.ERROR)
 
@@ -111,3 +114,32 @@ def db_backups(environment, project, limit, as_json):
         ("SIZE", lambda b: _size(b["dump"]["size"] + b["filestore"]["size"])),
         ("DESCRIPTION", lambda b: b.get("description") or ""),
         ("EXPIRES", lambda b: output.when(b["expires_at"]) if b.get("expires_at") else "kept")])
+
+
+@db_group.command("restore")
+@click.argument("environment")
+@click.option("--backup", "backup_id", required=True, metavar="ID", help="The backup's id (odooops db backups ENV).")
+@click.option("--to", "target", metavar="ENV", help="Restore into this environment (default: ENV itself).")
+@project_option(help="Project of both environments (needed when a slug is in several).")
+@click.option("--force", is_flag=True, help="Required when the target is production.")
+@wait_option("restore")
+@json_option
+def db_restore(environment, backup_id, target, project, force, wait, as_json):
+    """Restore backup ID of ENV, into ENV or into another environment (--to).
+
+    The backup is downloaded and its sha256 checked first (a corrupted one is refused before
+    anything changes), restored into a new database while the target keeps serving, then
+    swapped in and a new release started on it. The data replaced is kept: 'odooops rollback
+    TARGET' brings it back. Another environment's backup (production's into staging) is
+    neutralized as a clone is: crons and mail servers off, its own database.uuid and URL.
+
+    \b
+    Examples:
+      odooops db restore staging --backup 20261126T101500Z-3fa9c1 --wait
+      odooops db restore main --backup 20261126T101500Z-3fa9c1 --to staging --wait
+      odooops db restore main --backup 20261126T101500Z-3fa9c1 --force      # over production
+    """
+    src = fetch_environment(environment, project)
+    dst = fetch_environment(target, project) if target else src
+    body = {"backup": backup_id, "source": src["id"], "target": dst["id"], "force": force}
+    finish(client().post("/databases/restore", json=body)["data"], wait, as_json)

@@ -109,18 +109,32 @@ def resource_options(func):
 @click.option("--project", "-p", required=True, metavar="SLUG", help="Project slug.")
 @click.option("--tier", type=click.Choice(TIERS), default="dev", show_default=True)
 @click.option("--sha", help="Commit, branch or tag to deploy first (default: the branch head).")
+@click.option("--from", "source", metavar="ENV", help="Start from a neutralized copy of this environment's data.")
+@click.option("--from-snapshot", "snapshot", type=click.IntRange(1), metavar="ID",
+              help="Start from a neutralized copy of this snapshot (odooops env snapshots ENV).")
+@click.option("--empty", is_flag=True, help="Start from an empty database, even for staging.")
 @resource_options
 @wait_option("first deployment")
 @json_option
-def env_create(branch, project, tier, sha, resources, wait, as_json):
+def env_create(branch, project, tier, sha, source, snapshot, empty, resources, wait, as_json):
     """Create an environment for a branch and deploy it.
+
+    Its data: a staging environment starts from a neutralized copy of the project's production
+    (a dev one too when the project says so), others from an empty database.
 
     \b
     Examples:
       odooops env create feature/new-reports --project acme --wait
+      odooops env create qa --project acme --tier staging --from main --wait
+      odooops env create bug-1234 --project acme --from-snapshot 12 --wait
       odooops env create main --project acme --tier production --workers 4
     """
-    body = {"project": project, "branch": branch, "tier": tier, **resources, **({"sha": sha} if sha else {})}
+    if sum(bool(x) for x in (source, snapshot, empty)) > 1:
+        raise CliError("--from, --from-snapshot and --empty exclude each other", code=exit_codes.USAGE,
+                       remediation="Give one data source.")
+    data = {"from": source and fetch_environment(source, project)["id"], "from_snapshot": snapshot, "empty": empty}
+    body = {"project": project, "branch": branch, "tier": tier, **resources, **({"sha": sha} if sha else {}),
+            **{k: v for k, v in data.items() if v}}
     created = client().post("/environments", json=body)["data"]
     if as_json and not wait:
         return output.print_json(created)          # the environment, with its queued deployment
