@@ -30,6 +30,18 @@ RESTORE_BODY = {
 }
 
 
+def _same_project(source, target, remediation):
+    if source.project_id != target.project_id:
+        raise errors.ValidationFailed(f"{source.display_name} and {target.display_name} belong to different "
+                                      "projects: data never crosses projects", remediation=remediation)
+
+
+def _serving(target, verb):
+    if not target.current_deployment_id:
+        raise errors.Conflict(f"{target.display_name} serves nothing yet: deploy it first, then {verb} into it",
+                              remediation=f"odooops deploy {target.slug} --wait")
+
+
 class DatabasesController(http.Controller):
 
     @api_route("/databases/clone", "POST",
@@ -47,18 +59,13 @@ class DatabasesController(http.Controller):
         if source == target:
             raise errors.ValidationFailed("an environment cannot be cloned onto itself",
                                           remediation="Name another environment as --to.")
-        if source.project_id != target.project_id:
-            raise errors.ValidationFailed(
-                f"{source.display_name} and {target.display_name} belong to different projects: "
-                "data never crosses projects", remediation="Clone between environments of one project.")
+        _same_project(source, target, "Clone between environments of one project.")
         strategy = call.body.get("strategy")
         # "backup" reads the store, not the source: it needs a backup, not a serving source.
         latest = request.env["odooops.backup"].sudo()._latest_key(source) if strategy == "backup" else False
         if not latest and not source.current_deployment_id:
             raise errors.Conflict(f"{source.display_name} serves nothing: there is no data to copy")
-        if not target.current_deployment_id:
-            raise errors.Conflict(f"{target.display_name} serves nothing yet: deploy it first, then clone into it",
-                                  remediation=f"odooops deploy {target.slug} --wait")
+        _serving(target, "clone")
         if target.tier == "production" and not call.body.get("confirm"):
             raise errors.Conflict(f"cloning into production replaces the data of {target.display_name}",
                                   code="CONFIRMATION_REQUIRED",
@@ -85,13 +92,8 @@ class DatabasesController(http.Controller):
         project = call.body.get("project")
         target = environment_of(call.body["target"], project)
         source = environment_of(call.body.get("source", call.body["target"]), project, live=False)
-        if source.project_id != target.project_id:
-            raise errors.ValidationFailed(
-                f"{source.display_name} and {target.display_name} belong to different projects: "
-                "data never crosses projects", remediation="Restore a backup of an environment of the same project.")
-        if not target.current_deployment_id:
-            raise errors.Conflict(f"{target.display_name} serves nothing yet: deploy it first, then restore into it",
-                                  remediation=f"odooops deploy {target.slug} --wait")
+        _same_project(source, target, "Restore a backup of an environment of the same project.")
+        _serving(target, "restore")
         manifest = request.env["odooops.backup"].sudo()._manifest(source, call.body["backup"])
         if target.tier == "production" and not call.body.get("force"):
             raise errors.Conflict(f"restoring replaces the data of {target.display_name}, a production",

@@ -1,4 +1,4 @@
-from . import readonly_thread  # noqa: I001 - the mixin first: the models below inherit it
+from . import readonly_thread, timed_run  # noqa: I001 - the mixins first: the models below inherit them
 from . import audit_log, backup, deployment, environment, host, project, reconciler
 from . import backup_scheduler
 from . import snapshot

@@ -27,7 +27,7 @@ FACTS = ("snapshot", "container", "http_port", "websocket_port", "image", "sha",
 class OdooopsDeployment(models.Model):
     _name = "odooops.deployment"
     _description = "OdooOps Deployment"
-    _inherit = ["odooops.readonly.thread"]
+    _inherit = ["odooops.readonly.thread", "odooops.timed.run"]
     _order = "id desc"
 
     environment_id = fields.Many2one("odooops.environment", required=True, ondelete="cascade",
@@ -39,7 +39,6 @@ class OdooopsDeployment(models.Model):
     odoo_revision = fields.Char(help="The pinned Odoo source this release runs.")
     kind = fields.Selection(KIND_SELECTION, required=True, default="deploy", tracking=True)
     state = fields.Selection(STATE_SELECTION, required=True, default="queued", index=True, tracking=True)
-    step = fields.Char(help="The pipeline step running, or the one that failed.")
     requested_by_id = fields.Many2one("res.users", default=lambda self: self.env.user,
                                       tracking=True, ondelete="set null")
     source_deployment_id = fields.Many2one("odooops.deployment", ondelete="set null",
@@ -61,10 +60,6 @@ class OdooopsDeployment(models.Model):
     backup_key = fields.Char(help="For a restore (or a clone by the 'backup' strategy): the id, in the backup "
                                   "store, of the backup of clone_source_id it restores.")
     progress = fields.Json(help="The streaming step's bytes done and expected, since when, and the seconds left.")
-    started_at = fields.Datetime()
-    finished_at = fields.Datetime()
-    duration = fields.Float(compute="_compute_duration", store=True, help="Seconds")
-    step_timings = fields.Json(default=dict)
     checksums = fields.Json(help="Addon checksums of the release (which modules a later deploy must update).")
     container = fields.Char()
     http_port = fields.Integer()
@@ -75,20 +70,10 @@ class OdooopsDeployment(models.Model):
                                        "constant time) or 'copy' (grows with the size).")
     unavailable_seconds = fields.Float(help="How long the environment answered 503 (a migration or restore): "
                                             "0 when the old release served until the switch.")
-    log = fields.Text()
-    error = fields.Text()
-    error_lines = fields.Json(help="The log lines that carry the error.")
-    remediation = fields.Text(help="What to do about the failure.")
     result = fields.Json(help="What a destroy removed.")
 
     _sha_format = models.Constraint(
         "CHECK (sha IS NULL OR sha ~ '^[0-9a-f]{7,40}$')", "A commit SHA is 7 to 40 lowercase hex digits.")
-
-    @api.depends("started_at", "finished_at")
-    def _compute_duration(self):
-        for dep in self:
-            dep.duration = ((dep.finished_at - dep.started_at).total_seconds()
-                            if dep.started_at and dep.finished_at else 0.0)
 
     @api.depends("kind", "sha", "ref", "environment_id.slug")
     def _compute_display_name(self):

@@ -23,7 +23,7 @@ class OdooopsMigrationCheck(models.Model):
     is not a deployment and does not wait for one."""
     _name = "odooops.migration.check"
     _description = "OdooOps Migration Dry Run"
-    _inherit = ["odooops.readonly.thread"]
+    _inherit = ["odooops.readonly.thread", "odooops.timed.run"]
     _order = "id desc"
 
     environment_id = fields.Many2one("odooops.environment", required=True, ondelete="cascade", index=True,
@@ -36,28 +36,13 @@ class OdooopsMigrationCheck(models.Model):
     state = fields.Selection(STATES, required=True, default="queued", index=True, tracking=True,
                              help="Passed: the update ran clean in the copy. Failed: it failed there "
                                   "(see the errors). Error: the dry run itself could not run.")
-    step = fields.Char()
-    step_timings = fields.Json(default=dict)
-    log = fields.Text(help="The dry run's steps.")
     result = fields.Json(help="SQL executed (count, DDL in full, the rest summarized), errors, duration, "
                               "and the copy it used (dropped).")
-    error = fields.Text()
-    error_lines = fields.Json()
-    remediation = fields.Text()
     requested_by_id = fields.Many2one("res.users", default=lambda self: self.env.user, tracking=True,
                                       ondelete="set null")
-    started_at = fields.Datetime()
-    finished_at = fields.Datetime()
-    duration = fields.Float(compute="_compute_duration", store=True, help="Seconds")
 
     _sha_format = models.Constraint(
         "CHECK (sha IS NULL OR sha ~ '^[0-9a-f]{7,40}$')", "A commit SHA is 7 to 40 lowercase hex digits.")
-
-    @api.depends("started_at", "finished_at")
-    def _compute_duration(self):
-        for check in self:
-            check.duration = ((check.finished_at - check.started_at).total_seconds()
-                              if check.started_at and check.finished_at else 0.0)
 
     @api.depends("environment_id.display_name", "sha")
     def _compute_display_name(self):
