@@ -38,19 +38,6 @@ print("SEED=" + json.dumps({"keys": keys}))
 '''
 
 
-# Two tests bring a control plane of their own and share nothing with the others (the
-# addon tests inside Odoo, the API fuzzing): with pytest-xdist (scripts/test runs two
-# workers) they run on one worker while every other test runs, in order, on the other,
-# which alone builds the shared control plane and the session's fixtures.
-ISOLATED = ("tests/test_odoo_addons.py", "tests/api/test_schemathesis.py")
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        group = "isolated" if item.nodeid.startswith(ISOLATED) else "shared"
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 def pytest_report_header(config):
     settings = Settings.from_env()
     if settings is None:

@@ -63,7 +63,7 @@ include-path-regex = "^/api/v1/projects"
 include-method-regex = "^(POST|PATCH)$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422", "429"]
 '''
-MAX_EXAMPLES = 6
+MAX_EXAMPLES = 5
 TIME_LIMIT = 170          # seconds for `st run`; the whole test stays well under 3 minutes of fuzzing
 
 

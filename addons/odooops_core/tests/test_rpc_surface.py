@@ -24,7 +24,7 @@ HARMFUL = {
     "data": [["forged"]],
 }
 TABLES = ("odooops_project", "odooops_environment", "odooops_deployment", "odooops_backup", "odooops_host",
-          "odooops_audit_log")
+          "odooops_audit_log", "odooops_snapshot", "odooops_migration_check")
 
 
 @tagged("post_install", "-at_install")
