@@ -82,11 +82,11 @@ def test_exit_codes_for_api_errors(cli, control_plane):
     assert r.returncode == 6 and "no environment" in r.stderr and "hint:" in r.stderr
     r = cli("audit", "logs")
     assert r.returncode == 5 and "audit:read" in r.stderr
-    # main is in acme, shop (hidden from the developer) and, during a whole run, the shared
-    # outlet project: the developer names the project.
+    # main is in acme, in secret (the developer is not a member) and in projects other
+    # tests make: the developer names the project, and secret's does not exist for them.
     r = cli("env", "get", "main", "--project", "acme")
     assert r.returncode == 0 and "acme" in r.stdout
-    r = cli("env", "get", "main", "--project", "shop")
+    r = cli("env", "get", "main", "--project", "secret")
     assert r.returncode == 6 and "hint:" in r.stderr
     r = cli("--json", "env", "get", "no-such-env")
     assert r.returncode == 6 and json.loads(r.stderr)["error"] == "NOT_FOUND"

@@ -12,7 +12,7 @@ from ._refs import fetch_environment
 
 @click.group("db")
 def db_group():
-    """An environment's data: copy it, back it up."""
+    """An environment's data: copy it, back it up, restore it, migrate it."""
 
 
 @db_group.command("clone")
