@@ -285,15 +285,6 @@ class OdooopsDeployment(models.Model):
         elif env.state == "destroying":
             env._transition("failed")
 
-    def _job(self):
-        uuid = self.env.context.get("job_uuid")
-        return self.env["queue.job"].sudo().search([("uuid", "=", uuid)], limit=1) if uuid else None
-
-    def _last_attempt(self):
-        job = self._job()
-        # queue_job counts this attempt only after it returns: ``retry`` is the previous count.
-        return not job or (job.max_retries and job.retry + 1 >= job.max_retries)
-
     def _requeue(self):
         """Put the deployment back to queued for the next attempt (nothing was changed)."""
         self.env.cr.rollback()

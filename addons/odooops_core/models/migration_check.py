@@ -120,9 +120,3 @@ class OdooopsMigrationCheck(models.Model):
                     "finished_at": fields.Datetime.now()})
         self.env.cr.commit()
         raise UserError(f"migration dry run {self.id} could not run: {failure.message}")
-
-    def _last_attempt(self):
-        uuid = self.env.context.get("job_uuid")
-        job = self.env["queue.job"].sudo().search([("uuid", "=", uuid)], limit=1) if uuid else None
-        # queue_job counts this attempt only after it returns: ``retry`` is the previous count.
-        return not job or (job.max_retries and job.retry + 1 >= job.max_retries)

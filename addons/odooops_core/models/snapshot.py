@@ -24,7 +24,7 @@ class OdooopsSnapshot(models.Model):
     from which an environment of the same project can start (``env create --from-snapshot``)."""
     _name = "odooops.snapshot"
     _description = "OdooOps Snapshot"
-    _inherit = ["odooops.readonly.thread"]
+    _inherit = ["odooops.readonly.thread", "odooops.timed.run"]
     _order = "id desc"
 
     environment_id = fields.Many2one("odooops.environment", required=True, ondelete="restrict", index=True,
@@ -183,11 +183,6 @@ class OdooopsSnapshot(models.Model):
         self.write({"state": "failed", "error": failure.message, "remediation": failure.remediation})
         self.env.cr.commit()
         raise UserError(f"snapshot {self.id} failed: {failure.message}")
-
-    def _last_attempt(self):
-        uuid = self.env.context.get("job_uuid")
-        job = self.env["queue.job"].sudo().search([("uuid", "=", uuid)], limit=1) if uuid else None
-        return not job or (job.max_retries and job.retry + 1 >= job.max_retries)
 
     @api.model
     def _visible(self, ref):

@@ -3,7 +3,7 @@ from odoo import api, fields, models
 
 class OdooopsTimedRun(models.AbstractModel):
     """What every record of a job that runs in steps shows: its steps and their times,
-    its log, and why it failed with what to do (deployments, migration dry runs)."""
+    its log, and why it failed with what to do (deployments, migration dry runs, snapshots)."""
     _name = "odooops.timed.run"
     _description = "OdooOps run in steps"
 
@@ -22,3 +22,10 @@ class OdooopsTimedRun(models.AbstractModel):
         for run in self:
             run.duration = ((run.finished_at - run.started_at).total_seconds()
                             if run.started_at and run.finished_at else 0.0)
+
+    def _last_attempt(self):
+        """Whether the queue_job job running this record may not be retried any more."""
+        uuid = self.env.context.get("job_uuid")
+        job = self.env["queue.job"].sudo().search([("uuid", "=", uuid)], limit=1) if uuid else None
+        # queue_job counts this attempt only after it returns: ``retry`` is the previous count.
+        return not job or (job.max_retries and job.retry + 1 >= job.max_retries)
