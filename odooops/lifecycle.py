@@ -24,14 +24,18 @@ ENVIRONMENT_TRANSITIONS = {
 }
 
 DEPLOYMENT_KINDS = ("deploy", "rollback", "promote", "redeploy", "destroy", "clone", "restore", "migrate")
-DEPLOYMENT_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
+DEPLOYMENT_STATES = ("awaiting_approval", "queued", "running", "succeeded", "failed", "cancelled")
 DEPLOYMENT_TRANSITIONS = {
+    # A deployment held by a manual_approval gate (odooops_policy): approved → queued, rejected → cancelled.
+    "awaiting_approval": {"queued", "cancelled"},
     "queued": {"running", "cancelled", "failed"},
     "running": {"succeeded", "failed"},
     "succeeded": set(),
     "failed": set(),
     "cancelled": set(),
 }
+# A deployment in one of these states keeps its environment busy: no other one may start.
+ACTIVE_DEPLOYMENT_STATES = ("awaiting_approval", "queued", "running")
 
 
 def _check(kind: str, table: dict, current: str, new: str) -> None:

@@ -25,7 +25,7 @@ import re
 import shutil
 import tarfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -190,7 +190,7 @@ class MigrateCheck:
         return found
 
     def migrate(self, *, deployment, remote, ref, base_image, current: Release, taken_ports=(), asked=(),
-                test_command=None) -> Release:
+                test_command=None, gates=()) -> Release:
         """Update the pending (and asked) modules through a migrating deploy of ``ref``
         (default: the serving commit, whose image is reused)."""
         found = self._step("pending", self._pending, remote, ref, current, asked)
@@ -198,9 +198,10 @@ class MigrateCheck:
         if found.sha == current.sha:
             return self.deploy(deployment=deployment, remote=None, sha=current.sha, base_image=None, current=current,
                                taken_ports=taken_ports, image=current.image, checksums=current.checksums,
-                               odoo_revision=current.odoo_revision, update=update)
+                               odoo_revision=current.odoo_revision, update=update, gates=gates)
         return self.deploy(deployment=deployment, remote=remote, sha=found.sha, base_image=base_image,
-                           current=current, taken_ports=taken_ports, test_command=test_command, update=update)
+                           current=current, taken_ports=taken_ports, test_command=test_command, update=update,
+                           gates=gates)
 
     def dry_run(self, *, check, remote, ref, base_image, current: Release, asked=(), timeout=None) -> dict:
         """Run the migration to ``ref`` in a throwaway copy of the environment's database;
@@ -210,16 +211,25 @@ class MigrateCheck:
         same = found.sha == current.sha
         image = current.image if same else self._step("build", self._build_tree, found, base_image)
         revision, tree = self._odoo_source(current.odoo_revision if same else None)
+        result = {"sha": found.sha, "image": image, "odoo_revision": revision, "pending": found.to_dict()["modules"],
+                  **self._update_on_copy(check, current, image, tree, found.todo(),
+                                         timeout or self.plane.migration_timeout)}
+        result["seconds"] = round(time.monotonic() - started, 3)
+        return result
+
+    def _update_on_copy(self, check, current: Release, image, tree, todo, timeout, *, locked=False) -> dict:
+        """Run the update ``todo`` with ``image`` in a throwaway copy of the environment's
+        database (also the deploy's ``migrations`` gate: ``locked``, it holds the environment
+        lock already). The copy and its data dir are gone when this returns or raises."""
         copy = postgres.snapshot_name(self.env.database, f"m{check}")
         data_dir = filestore.path(self.plane.filestore_root, copy)
-        result = {"sha": found.sha, "image": image, "odoo_revision": revision,
-                  "pending": found.to_dict()["modules"], "copy": {"database": copy}}
+        result = {"copy": {"database": copy}}
         try:
-            result["copy"]["strategy"] = self._step("copy", self._copy_for_check, current, copy)
+            result["copy"]["strategy"] = self._step("copy", self._copy_for_check, current, copy, locked)
             self._step("filestore", _link_tree, templates.filestore_dir(self.plane.filestore_root, self.env.database),
                        data_dir / "filestore" / copy)
             code, logs, seconds = self._step("update", self._update_copy, check, copy, image, tree, data_dir,
-                                             found.todo(), timeout or self.plane.migration_timeout)
+                                             todo, timeout)
         finally:
             self._step("cleanup", self._drop_copy, copy, data_dir)
         result["copy"]["dropped"] = not postgres.database_exists(self.plane.pg, copy) and not data_dir.exists()
@@ -229,19 +239,20 @@ class MigrateCheck:
         if not ok and not errors:       # nothing the scan knows: say how it ended, and its last lines
             errors = [f"the update exited with code {code}" + (" (timed out)" if code == 124 else ""),
                       *[line for line in text.splitlines() if line.strip()][-3:]]
-        result.update(ok=ok, exit_code=code, timed_out=code == 124, update_seconds=seconds,
-                      seconds=round(time.monotonic() - started, 3), sql=sql, errors=errors, log_tail=text[-LOG_TAIL:])
+        result.update(ok=ok, exit_code=code, timed_out=code == 124, update_seconds=seconds, sql=sql, errors=errors,
+                      log_tail=text[-LOG_TAIL:])
         return result
 
     def _build_tree(self, found: Pending, base_image) -> str:
         return self.plane.docker.build(project=self.env.project, sha=found.sha, tree_tar=found.tree,
                                        base_image=base_image).image
 
-    def _copy_for_check(self, current: Release, copy: str) -> str:
+    def _copy_for_check(self, current: Release, copy: str, locked: bool = False) -> str:
         pg = self.plane.pg
         strategy, why = clone.choose(postgres.storage(pg))
         self.notes["copy"] = f"{strategy} ({why})"
-        with self._lock_soon():     # no deploy holds or migrates the database while it is copied
+        # No deploy holds or migrates the database while it is copied (``locked``: the caller is that deploy).
+        with nullcontext() if locked else self._lock_soon():
             clone.copy_database(pg, self.plane.docker, clone.Source(self.env.database, self.env.db_role,
                                                                     current.container or None),
                                 copy, self.env.db_role, strategy, pg_bindir=self.plane.pg_bindir)

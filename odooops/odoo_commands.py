@@ -97,3 +97,12 @@ def serve(target: Target, *, http_port: int, websocket_port: int, workers: int, 
         "--max-cron-threads", "1" if workers else "2", "--proxy-mode",
         "--db_maxconn", str(db_connections(workers)[0]),
         "--limit-memory-soft", str(soft), "--limit-memory-hard", str(hard)]
+
+
+def run_tests(target: Target, tags: str, *, http_port: int) -> list[str]:
+    """Odoo's tests that ``tags`` (--test-tags syntax) selects, on ``target``, then stop.
+    The HTTP server (HttpCase tests call it) listens on localhost only; odoo.tests.stats
+    at DEBUG logs the seconds of every test. One argument per option: no shell."""
+    return _base(target) + [
+        f"--test-tags={tags}", "--stop-after-init", "--http-interface", "127.0.0.1", "--http-port", str(http_port),
+        "--max-cron-threads", "0", "--db_maxconn", "16", "--log-handler", "odoo.tests.stats:DEBUG"]

@@ -3,6 +3,8 @@
 A deploy that migrates nothing (the same SHA, a code-only change, a redeploy):
     build (or reuse) → test → start → gate → switch → standby (or retire)
 The old release serves until the new one has passed its gate: no request is refused.
+The policy's health gates (gates.py) run inside: tests after the build (the project's test
+command is one), migrations (on a copy) before the maintenance, smoke tests before the switch.
 
 A deploy that migrates:
     build → test → maintenance → snapshot → migrate (the new release's own start) → gate → switch → standby
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import addon_checksums, odoo_admin, odoo_commands, odoo_sources, ports, templates
+from . import gates as gating
 from .dataplane import PORTS_LOCK, DataPlane, EnvironmentPlan, Release, environment_lock, labels
 from .drivers import filestore, git, postgres
 from .errors import DeploymentFailed
@@ -39,7 +42,7 @@ STILL_SERVING = ("The previous release is still serving, on its database as it w
                  "See the error lines, fix the commit and deploy again.")
 
 
-class Pipeline(Rollback, Refresh, Seeding, MigrateCheck):
+class Pipeline(Rollback, Refresh, Seeding, MigrateCheck, gating.GateChecks):
     def __init__(self, plane: DataPlane, env: EnvironmentPlan, report: Callable[..., None] | None = None):
         """``report(step, status, seconds, message, **facts)`` hears of every step; ``facts``
         (image, sha, snapshot, container, ports) as soon as they exist, so that an
@@ -127,10 +130,25 @@ class Pipeline(Rollback, Refresh, Seeding, MigrateCheck):
     def deploy(self, *, deployment, remote: str | None, sha: str, base_image: str | None, current: Release | None,
                taken_ports=(), test_command: str | None = None, image: str | None = None,
                checksums: dict | None = None, migrate: bool = True, odoo_revision: str | None = None,
-               seed: Seed | None = None, demo: bool = False, update=()) -> Release:
+               seed: Seed | None = None, demo: bool = False, update=(), gates=()) -> Release:
         """Put ``sha`` in service. With ``image`` (promotion, redeploy), reuse that image as is,
         on ``odoo_revision`` (default: the host's Odoo now, pinned). A fresh environment starts
-        from ``seed``'s data (seed.py) or, without one, from an install (``demo``: with Odoo's demo data)."""
+        from ``seed``'s data (seed.py) or, without one, from an install (``demo``: with Odoo's demo data).
+        ``gates`` (policy health gates) and ``test_command`` (a blocking tests gate) must pass
+        first; their results are the fact ``gate_results``."""
+        self.gates = gating.for_run(gates, test_command)
+        self.facts.pop("gate_results", None)
+        if self.gates:
+            self.facts["gate_results"] = []
+        try:
+            return self._deploy(deployment=deployment, remote=remote, sha=sha, base_image=base_image,
+                                current=current, taken_ports=taken_ports, image=image, checksums=checksums,
+                                migrate=migrate, odoo_revision=odoo_revision, seed=seed, demo=demo, update=update)
+        finally:
+            self.gates = ()     # a later rollback or clone by this pipeline runs none
+
+    def _deploy(self, *, deployment, remote, sha, base_image, current, taken_ports, image, checksums, migrate,
+                odoo_revision, seed, demo, update) -> Release:
         fresh = current is None
         with self._lock():
             self.provision()
@@ -146,8 +164,10 @@ class Pipeline(Rollback, Refresh, Seeding, MigrateCheck):
                 todo["update"] = sorted(set(todo["update"]).union(update).difference(todo["install"]))
             held = None
             try:
-                if test_command:
-                    self._step("test", self._test, deployment, new, test_command, tree)
+                self._run_test_gates(deployment, new, tree)
+                if fresh or not any(todo.values()):
+                    self._skip_gates("migrations", "a first deploy: its database is new" if fresh
+                                     else "nothing to migrate")
                 if fresh and seed is not None:
                     todo = self._seed(deployment, new, seed, tree)
                     self._go_live(deployment, new, None, taken_ports, tree, todo=todo if any(todo.values()) else None)
@@ -155,6 +175,8 @@ class Pipeline(Rollback, Refresh, Seeding, MigrateCheck):
                     self._step("migrate", self._install, deployment, new, tree, base_image, demo)
                     self._go_live(deployment, new, None, taken_ports, tree)
                 elif any(todo.values()):
+                    # The update must succeed on a copy first; the environment serves meanwhile.
+                    self._run_migration_gates(deployment, current, new, tree, todo)
                     # The snapshot's own checkpoint then has little to write: a shorter window.
                     postgres.checkpoint(self.plane.pg)
                     held = current
@@ -179,11 +201,6 @@ class Pipeline(Rollback, Refresh, Seeding, MigrateCheck):
         tree = git.archive(repo, full_sha)
         build = self.plane.docker.build(project=self.env.project, sha=full_sha, tree_tar=tree, base_image=base_image)
         return build.image, addon_checksums.checksums(tree), full_sha
-
-    def _test(self, deployment, release, command, tree):
-        code, logs = self._run_once(deployment, "test", release, ["sh", "-c", command], tree)
-        if code != 0:
-            raise DeploymentFailed("test", f"the test command exited with {code}", logs)
 
     def _snapshot(self, deployment):
         name = postgres.snapshot_name(self.env.database, str(deployment))
@@ -237,6 +254,7 @@ class Pipeline(Rollback, Refresh, Seeding, MigrateCheck):
             self.plane.docker.restart_policy(new.container)
         self._step("gate", wait_healthy, self.plane.docker, new, token=token, database=self.env.database,
                    timeout=self.plane.health_timeout)
+        self._run_smoke_gates(deployment, new)    # none but in a deploy (self.gates)
         self._step("switch", self._switch, new)
 
     def _switch(self, release: Release):

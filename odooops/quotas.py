@@ -1,28 +1,17 @@
-"""Resource quotas per tier (FR-4.3's defaults) and a cap on live environments.
+"""Resource quotas per tier (FR-4.3) and a cap on live environments.
 
-The policy engine will load these from .odooops/policies.yaml; until a project
-has a policy, these defaults apply.
+The defaults are the policy engine's (odooops/policy/defaults.py, the one place they
+are written); a project's .odooops/policies.yaml may change them, and callers then pass
+``quotas={tier: policy.quota(tier)}``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .errors import QuotaExceeded
+from .policy import DEFAULT, TIERS, Quota
 
+__all__ = ["DEFAULT_QUOTAS", "Quota", "check", "check_count"]
 
-@dataclass(frozen=True)
-class Quota:
-    workers: int
-    cpu: float
-    memory_mb: int
-
-
-DEFAULT_QUOTAS = {
-    "dev": Quota(workers=2, cpu=1.0, memory_mb=2048),
-    "preview": Quota(workers=2, cpu=1.0, memory_mb=2048),
-    "staging": Quota(workers=4, cpu=2.0, memory_mb=4096),
-    "production": Quota(workers=8, cpu=4.0, memory_mb=8192),
-}
+DEFAULT_QUOTAS = {tier: DEFAULT.quota(tier) for tier in TIERS}
 
 
 def check(tier: str, *, workers: int, cpu: float, memory_mb: int, quotas=None) -> None:
@@ -31,8 +20,11 @@ def check(tier: str, *, workers: int, cpu: float, memory_mb: int, quotas=None) -
             for name, asked in (("workers", workers), ("cpu", cpu), ("memory_mb", memory_mb))
             if asked > getattr(quota, name)}
     if over:
+        rule = f"resource_quotas.{tier}"
         raise QuotaExceeded(f"the {tier} tier allows at most " + ", ".join(
-            f"{v['quota']} {k}" for k, v in over.items()), details={"tier": tier, "quota": over})
+            f"{v['quota']} {k}" for k, v in over.items()), details={"tier": tier, "quota": over, "rule": rule},
+            remediation=f"Ask for less (see details.quota), or raise {rule} in the project's "
+                        ".odooops/policies.yaml and apply it.")
 
 
 def check_count(live: int, maximum: int) -> None:

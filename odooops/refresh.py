@@ -32,6 +32,10 @@ from .errors import DeploymentFailed
 class Refresh:
     """The data-refresh half of ``pipeline.Pipeline`` (same helpers and state)."""
 
+    # Odoo's own neutralization of copies (the policy's clones.<tier>.neutralize). A copy
+    # always gets an identity of its own, whatever this says.
+    neutralize_copies = True
+
     def refresh(self, *, deployment, current: Release, source: clone.Source, source_filestore: Path,
                 base_url: str, strategy: str | None = None, anonymized: bool = False, extra_fields=(),
                 taken_ports=(), progress=None) -> Release:
@@ -156,6 +160,9 @@ class Refresh:
         target = odoo_commands.Target(database, self.plane.pg.host, self.plane.pg.port, self.env.db_role,
                                       self.env.db_password)
         reset_identity(self.plane.pg, database, base_url or None)
+        if not self.neutralize_copies:
+            self.notes["neutralize"] = "own identity only: the policy's clones neutralize is false for this tier"
+            return
         code, logs = self.plane.docker.run_once(
             name=f"{self.container_name(deployment)}-neutralize", image=release.image,
             command=odoo_commands.neutralize(target), env=target.env(), labels=self._labels(deployment),

@@ -10,11 +10,11 @@ def api(cp, method, path, key, **kw):
 
 
 def wait(cp, key, deployment_id, timeout=300):
-    """The deployment once it has ended (succeeded or failed)."""
+    """The deployment once it has ended (succeeded, failed or cancelled) or waits for an approval."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         dep = api(cp, "GET", f"/deployments/{deployment_id}", key).json()["data"]
-        if dep["status"] in ("succeeded", "failed"):
+        if dep["status"] in ("succeeded", "failed", "cancelled", "awaiting_approval"):
             return dep
         time.sleep(0.5)
     raise AssertionError(f"deployment {deployment_id} still {dep['status']}: {cp.log_tail()}")

@@ -14,6 +14,7 @@
         "security/migration_check_rules.xml",
         "data/queue_job_data.xml",
         "data/migration_check_job.xml",
+        "data/test_run_job.xml",
         "data/cron.xml",
         "data/snapshot_data.xml",
         "views/project_views.xml",

@@ -1,1 +1,1 @@
-# Policies land here (issue: policy engine). Installable today so the stack is whole.
+from . import models

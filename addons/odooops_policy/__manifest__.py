@@ -6,7 +6,12 @@
     "author": "OdooOps",
     "license": "LGPL-3",
     "depends": ["odooops_core"],
-    "external_dependencies": {"python": ["odooops-engine"]},
-    "data": [],
+    "external_dependencies": {"python": ["odooops-engine", "PyYAML", "jsonschema"]},
+    "data": [
+        "security/ir.model.access.csv",
+        "security/policy_rules.xml",
+        "views/policy_views.xml",
+        "data/ttl_cron.xml",
+    ],
     "installable": True,
 }

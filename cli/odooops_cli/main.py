@@ -14,12 +14,16 @@ from .commands.db_migrate import db_migrate
 from .commands.deploy import deploy
 from .commands.deployment import deployment_group
 from .commands.env import env_group
+from .commands.env_extend import env_extend
 from .commands.gc import gc
 from .commands.logs import logs
+from .commands.policy import policy_group
+from .commands.policy_check import policy_check
 from .commands.project import project_group
 from .commands.promote import promote
 from .commands.rollback import rollback
 from .commands.snapshot import env_snapshot, env_snapshot_delete, env_snapshots
+from .commands.test import test_group
 
 EXAMPLES = [
     "odooops login --url http://127.0.0.1:8069 --token KEY",
@@ -35,6 +39,11 @@ EXAMPLES = [
     "odooops logs production --follow",
     "odooops audit logs --since=24h",
     "odooops gc --dry-run",
+    "odooops policy validate                  # .odooops/policies.yaml, offline",
+    "odooops policy check production --action promote",
+    "odooops deployment approve 42 --comment 'checked'",
+    "odooops env extend feature/new-reports --days=7",
+    "odooops test run integration --env=qa-staging --wait",
 ]
 EPILOG = """\b
 Environment: ODOOOPS_URL, ODOOOPS_TOKEN (override the saved login), ODOOOPS_CONFIG, NO_COLOR.
@@ -128,7 +137,7 @@ cli.add_command(logout)
 cli.add_command(whoami)
 cli.add_command(project_group)
 cli.add_command(env_group)
-for _command in (env_snapshot, env_snapshots, env_snapshot_delete):
+for _command in (env_snapshot, env_snapshots, env_snapshot_delete, env_extend):
     env_group.add_command(_command)
 cli.add_command(audit_group)
 cli.add_command(deploy)
@@ -139,6 +148,9 @@ cli.add_command(db_group)
 db_group.add_command(db_migrate)
 cli.add_command(logs)
 cli.add_command(gc)
+cli.add_command(policy_group)
+policy_group.add_command(policy_check)
+cli.add_command(test_group)
 
 if __name__ == "__main__":
     cli()

@@ -14,7 +14,7 @@ from rich.text import Text
 
 STATUS_STYLE = {"running": "green", "succeeded": "green", "failed": "red", "destroyed": "dim",
                 "stopped": "yellow", "deploying": "cyan", "provisioning": "cyan", "queued": "cyan",
-                "destroying": "yellow", "cancelled": "yellow"}
+                "destroying": "yellow", "cancelled": "yellow", "awaiting_approval": "yellow"}
 
 
 def console(stderr=False) -> Console:

@@ -13,6 +13,10 @@ from ..errors import BadRequest, NotFound, ValidationFailed
 # U+0000–U+001F and U+007F: never part of a name, a ref, a filter or a field value.
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"           # the same rule as a JSON Schema pattern
+# A body field whose schema says "x-multiline": true holds a text file (e.g. a policy's YAML):
+# tabs and line ends are part of it, the other control characters are still refused.
+TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+NO_CONTROL_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INTEGER = re.compile(r"^-?\d{1,18}$")
@@ -61,7 +65,7 @@ def strict(schema):
     types = schema.get("type")
     types = types if isinstance(types, list) else [types]
     if "string" in types and not ({"pattern", "enum", "const", "format"} & set(schema)):
-        out["pattern"] = NO_CONTROL
+        out["pattern"] = NO_CONTROL_TEXT if schema.get("x-multiline") else NO_CONTROL
     return out
 
 
@@ -126,7 +130,15 @@ def _where(error) -> str:
 
 def validate(schema: dict, body: dict) -> dict:
     """``body`` if it is valid against ``schema``; else ValidationFailed naming every bad field."""
-    refuse_control_characters(body, "", "body field")
+    texts = {name for name, sub in schema.get("properties", {}).items() if sub.get("x-multiline")}
+    refuse_control_characters({k: v for k, v in body.items() if k not in texts}, "", "body field")
+    for name in texts & set(body):
+        found = isinstance(body[name], str) and TEXT_CONTROL.search(body[name])
+        if found:
+            raise ValidationFailed(
+                f"body field '{name}' contains the control character U+{ord(found.group()):04X}",
+                details={"field": name, "in": "body field", "problem": f"control character U+{ord(found.group()):04X}"},
+                remediation="Only tabs and line ends may appear in a text; remove the other control characters.")
     errors = sorted(Draft202012Validator(schema, format_checker=FORMATS).iter_errors(body),
                     key=lambda e: list(e.absolute_path))
     if not errors:

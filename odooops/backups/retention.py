@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from ..errors import ValidationFailed
+from ..policy import DEFAULT as DEFAULT_POLICY_FILE
 from . import manifest as m
 from .errors import BackupCorrupted, ObjectMissing
 from .store import Store
@@ -37,7 +38,7 @@ class Policy:
                                        details={name: value})
 
 
-DEFAULT_POLICY = Policy()
+DEFAULT_POLICY = Policy(**DEFAULT_POLICY_FILE.backup_retention)    # the policy's defaults: one place
 
 
 def _day(t: datetime) -> datetime:

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..errors import ValidationFailed
+from ..policy import DEFAULT as DEFAULT_POLICY_FILE
 from . import manifest as m
 
 TICK = timedelta(minutes=15)                 # how often the cron asks (addons/odooops_core/data/cron.xml)
 SLACK = timedelta(minutes=5)                 # for a cron that runs late and a job that waits in the queue
 TIERS = ("production", "staging", "dev", "preview")
-DEFAULT_MINUTES = {"production": 60, "staging": 24 * 60, "dev": 0, "preview": 0}
+# The defaults are the policy's (odooops/policy/defaults.py): written in one place.
+DEFAULT_MINUTES = {tier: DEFAULT_POLICY_FILE.backup_schedule_minutes(tier) for tier in TIERS}
 MIN_MINUTES = int(TICK.total_seconds() // 60)    # a shorter schedule than the tick cannot be kept
 MAX_MINUTES = 366 * 24 * 60
 MODULES_SHOWN = 8

@@ -79,3 +79,22 @@ def archive(repo, sha: str) -> bytes:
     if not _SHA.match(sha or ""):
         raise ValidationFailed(f"not a commit SHA: {sha!r}")
     return _git("archive", "--format=tar", sha, cwd=repo).stdout
+
+
+def read_file(repo, sha: str, path: str, max_bytes: int = 1 << 20) -> bytes | None:
+    """The content of ``path`` in commit ``sha`` of ``repo``, or None when the commit has no
+    such file. Larger than ``max_bytes``: a ValidationFailed, never read into memory."""
+    if not _SHA.match(sha or ""):
+        raise ValidationFailed(f"not a commit SHA: {sha!r}")
+    if not path or path.startswith(("-", "/")) or ".." in path.split("/") or ":" in path:
+        raise ValidationFailed(f"invalid path in the repository: {path!r}")
+    spec = f"{sha}:{path}"
+    kind = _git("cat-file", "-t", spec, cwd=repo, check=False)
+    if kind.returncode != 0 or kind.stdout.decode().strip() != "blob":
+        return None
+    size = int(_git("cat-file", "-s", spec, cwd=repo).stdout.decode().strip())
+    if size > max_bytes:
+        raise ValidationFailed(f"{path} at {sha[:12]} is {size} bytes, more than the {max_bytes} allowed",
+                               code="FILE_TOO_LARGE", details={"path": path, "size": size, "max_bytes": max_bytes},
+                               remediation=f"Keep {path} under {max_bytes} bytes.")
+    return _git("cat-file", "blob", spec, cwd=repo).stdout

@@ -217,7 +217,7 @@ class _Rules:
         for dep in releases[:n]:
             why.setdefault(dep.id, ("recent_release", f"release #{dep.id}, one of the last {n} of {label}"))
         for dep in env.deployments:
-            if dep.state in ("queued", "running"):
+            if dep.state in ("awaiting_approval", "queued", "running"):     # a held promotion needs its image
                 why.setdefault(dep.id, ("busy", f"deployment #{dep.id} of {label} is {dep.state}"))
         done = sorted((d for d in env.deployments if d.state == "succeeded" and d.kind != "destroy"),
                       key=lambda d: d.id)

@@ -211,12 +211,18 @@ class DockerRuntime:
             return self.client.containers.run(
                 image, command, name=name, detach=True, environment=env,
                 labels={LABEL: "1", **labels}, network_mode="host",
-                nano_cpus=int(cpu * 1e9), mem_limit=f"{int(memory_mb)}m",
+                # A quota is a ceiling: Docker refuses more CPUs than the host has.
+                nano_cpus=int(min(cpu, self._host_cpus()) * 1e9), mem_limit=f"{int(memory_mb)}m",
                 volumes=volumes or {}, restart_policy={"Name": restart})
         except ImageNotFound:
             raise ValidationFailed(f"image {image!r} does not exist") from None
         except APIError as exc:
             raise DockerUnavailable(f"cannot start container {name}: {exc.explanation or exc}") from None
+
+    def _host_cpus(self) -> float:
+        if getattr(self, "_cpus", None) is None:
+            self._cpus = float(self.client.info().get("NCPU") or 1)
+        return self._cpus
 
     def run_once(self, *, name: str, image: str, command: list[str], env: dict, labels: dict,
                  volumes: dict | None = None, timeout: int = 1800) -> tuple[int, str]:

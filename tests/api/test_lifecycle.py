@@ -107,8 +107,10 @@ def test_environment_lifecycle_through_the_api(control_plane, shop, cleanup):
 
 def test_promotion_and_update_through_the_cli(control_plane, shop, tmp_path):
     cp = control_plane
+    # An admin: under the default policy production is an admin's to create, promote to,
+    # change and destroy (permissions.production.*; test_policy_permissions covers a developer).
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("ODOOOPS_")},
-           "ODOOOPS_URL": cp.url, "ODOOOPS_TOKEN": cp.keys["developer"], "ODOOOPS_CONFIG": str(tmp_path / "c.json")}
+           "ODOOOPS_URL": cp.url, "ODOOOPS_TOKEN": cp.keys["admin"], "ODOOOPS_CONFIG": str(tmp_path / "c.json")}
     odooops = os.path.join(os.path.dirname(os.environ["ODOOOPS_TEST_PYTHON"]), "odooops")
 
     def cli(*args):
@@ -166,8 +168,9 @@ def test_quota_errors_name_the_quota(control_plane, shop):
 
 def test_database_credentials_need_the_secrets_scope_and_are_audited(control_plane, shop, cleanup):
     cp = control_plane
-    env = api(cp, "POST", "/environments", cp.keys["developer"], json={"project": "shop", "branch": "production",
-                                                                       "tier": "production", "workers": 0}).json()
+    # Production is an admin's to create and destroy (the default policy); a developer reads it.
+    env = api(cp, "POST", "/environments", cp.keys["admin"], json={"project": "shop", "branch": "production",
+                                                                   "tier": "production", "workers": 0}).json()
     env_id = env["data"]["id"]
     cleanup.append(env_id)
     wait(cp, cp.keys["developer"], env["data"]["deployment"]["id"])
@@ -182,7 +185,7 @@ def test_database_credentials_need_the_secrets_scope_and_are_audited(control_pla
     audit = api(cp, "GET", "/audit-logs", cp.keys["admin"], params={"action": "environment.credentials.read"}).json()
     assert any(e["request_id"] == r.json()["meta"]["request_id"] and creds["password"] not in json.dumps(e)
                for e in audit["data"])
-    assert destroy(cp, cp.keys["developer"], env_id)["databases"]
+    assert destroy(cp, cp.keys["admin"], env_id)["databases"]
 
 
 def test_viewers_cannot_deploy(control_plane, shop):

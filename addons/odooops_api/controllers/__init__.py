@@ -1,13 +1,17 @@
 from . import (
+    approvals,
     audit_logs,
     auth,
     databases,
     environment_access,
+    environment_ttl,
     environments,
     gc,
     health,
     migrations,
     openapi,
+    policies,
     projects,
     snapshots,
+    test_runs,
 )

@@ -72,11 +72,12 @@ class DatabasesController(http.Controller):
                                   remediation=f"Confirm: odooops db clone {source.slug} --to {target.slug} --confirm "
                                               "(API: {\"confirm\": true})")
         release = target.current_deployment_id
+        # Not asked: the policy's default for copies into the target's tier (clones.<tier>.anonymize).
+        anonymize = call.body.get("anonymize", target.project_id._policy().clone_defaults(target.tier)["anonymize"])
         dep = target._queue_deployment("clone", clone_source_id=source.id, sha=release.sha, image=release.image,
-                                       clone_strategy=strategy or False, backup_key=latest,
-                                       anonymize=bool(call.body.get("anonymize")))
+                                       clone_strategy=strategy or False, backup_key=latest, anonymize=anonymize)
         audit_target(call, target, deployment=dep.id, kind="clone", source=source.display_name,
-                     strategy=call.body.get("strategy"), anonymize=bool(call.body.get("anonymize")))
+                     strategy=call.body.get("strategy"), anonymize=anonymize)
         return Result({**serializers.deployment(dep), "source": {"id": source.id, "slug": source.slug}}, status=202)
 
     @api_route("/databases/restore", "POST",

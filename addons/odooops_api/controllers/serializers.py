@@ -58,9 +58,15 @@ def deployment(rec):
         "anonymize": rec.anonymize, "anonymization": rec.anonymization or None,
         "source_snapshot": rec.source_snapshot_id.id or None, "with_demo": rec.with_demo,
         "backup_id": rec.backup_key or None, "progress": rec.progress or None,
+        "gates": rec.gate_results or [], "approval": _approval(rec),
         "started_at": _ts(rec.started_at), "finished_at": _ts(rec.finished_at), "duration": rec.duration,
         "created_at": _ts(rec.create_date),
     }
+
+
+def _approval(rec):
+    """The manual_approval gate's result (waiting, approved or rejected: by, at, reason), if one held it."""
+    return next((dict(g) for g in rec.gate_results or () if g.get("type") == "manual_approval"), None)
 
 
 def deployment_detail(rec):
@@ -103,3 +109,24 @@ def migration_check(rec):
         "started_at": _ts(rec.started_at), "finished_at": _ts(rec.finished_at), "duration": rec.duration,
         "created_at": _ts(rec.create_date),
     }
+
+
+def test_run(rec, detail=False):
+    """A test run; ``detail``: each test's result, the step log and the end of Odoo's log."""
+    ran = rec.result or {}
+    out = {
+        "id": rec.id, "kind": "test_run", "environment": {"id": rec.environment_id.id, "slug": rec.environment_id.slug},
+        "status": rec.state, "tags": rec.tags, "requested_tags": rec.requested_tags or None,
+        "modules": rec.modules or [],
+        "release": {"deployment": rec.deployment_id.id or None, "sha": rec.sha or None,
+                    "image": ran.get("image") or rec.deployment_id.image or None,
+                    "odoo_revision": ran.get("odoo_revision") or rec.deployment_id.odoo_revision or None},
+        "summary": rec.summary or None, "step": rec.step or None, "step_timings": rec.step_timings or {},
+        "error": rec.error or None, "error_lines": rec.error_lines or [], "remediation": rec.remediation or None,
+        "requested_by": rec.requested_by_id.login or None, "started_at": _ts(rec.started_at),
+        "finished_at": _ts(rec.finished_at), "duration": rec.duration, "created_at": _ts(rec.create_date),
+    }
+    if detail:
+        out.update(results=rec.results or [], log=rec.log or "", log_tail=rec.output or "",
+                   copy=ran.get("copy"), exit_code=ran.get("exit_code"), tests_seconds=ran.get("tests_seconds"))
+    return out

@@ -3,4 +3,5 @@ from . import audit_log, backup, deployment, environment, host, project, reconci
 from . import backup_scheduler
 from . import snapshot
 from . import migration_check
+from . import test_run
 from . import garbage_collector

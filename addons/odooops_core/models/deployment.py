@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import UserError
 
+from odooops import gates as gating
 from odooops import lifecycle, logscan, templates
 from odooops.backups.streams import Throttle, progress_entry
 from odooops.dataplane import Release, environment_lock
@@ -16,7 +17,7 @@ from odooops.seed import Seed
 _logger = logging.getLogger(__name__)
 
 KIND_SELECTION = [(k, k.capitalize()) for k in lifecycle.DEPLOYMENT_KINDS]
-STATE_SELECTION = [(s, s.capitalize()) for s in lifecycle.DEPLOYMENT_STATES]
+STATE_SELECTION = [(s, s.replace("_", " ").capitalize()) for s in lifecycle.DEPLOYMENT_STATES]
 # Trouble of the infrastructure, not of the commit: the job is retried later
 # (the queue.job.function's retry pattern) instead of failing the deployment.
 RETRYABLE = (DockerUnavailable, DatabaseError)
@@ -71,6 +72,8 @@ class OdooopsDeployment(models.Model):
     unavailable_seconds = fields.Float(help="How long the environment answered 503 (a migration or restore): "
                                             "0 when the old release served until the switch.")
     result = fields.Json(help="What a destroy removed.")
+    gate_results = fields.Json(help="The health gates of the policy and their outcomes: [{type, required, status, "
+                                    "seconds, output, by, at, reason}] (odooops.gates).")
 
     _sha_format = models.Constraint(
         "CHECK (sha IS NULL OR sha ~ '^[0-9a-f]{7,40}$')", "A commit SHA is 7 to 40 lowercase hex digits.")
@@ -100,6 +103,10 @@ class OdooopsDeployment(models.Model):
                        snapshot=self.snapshot or None, odoo_revision=self.odoo_revision or None,
                        deployment=self.id, standby=standby._release() if standby else None)
 
+    def _start(self):
+        """Start a new deployment: enqueue its job (odooops_policy may hold it for an approval first)."""
+        self._enqueue()
+
     def _enqueue(self):
         for dep in self:
             env = dep.environment_id
@@ -115,6 +122,8 @@ class OdooopsDeployment(models.Model):
         line = f"{step}: {status}" + (f" ({seconds:.1f}s)" if status != "running" else "") + \
             (f" {message}" if message else "")
         vals = {k: v for k, v in facts.items() if k in FACTS}
+        if "gate_results" in facts:
+            vals["gate_results"] = gating.merge(self.gate_results, facts["gate_results"])
         if vals.get("snapshot") and not self.snapshot_taken_at:
             vals["snapshot_taken_at"] = fields.Datetime.now()
         self.write({"step": step, "step_timings": timings, "log": ((self.log or "") + line + "\n")[-100000:], **vals})
@@ -138,6 +147,7 @@ class OdooopsDeployment(models.Model):
         self.env.cr.commit()
         try:
             pipeline = Pipeline(env._data_plane(), env._plan(), report=self._report)
+            pipeline.neutralize_copies = env.project_id._policy().clone_defaults(env.tier)["neutralize"]
             outcome = self._run_pipeline(pipeline)
         except (Conflict, *RETRYABLE) as exc:
             if not self._last_attempt():
@@ -167,7 +177,8 @@ class OdooopsDeployment(models.Model):
             project = env.project_id
             return pipeline.migrate(deployment=self.id, remote=project.git_remote, ref=self.ref or self.sha,
                                     base_image=project.base_image, current=current, taken_ports=taken,
-                                    asked=self.migrate_modules or (), test_command=project.test_command or None)
+                                    asked=self.migrate_modules or (), test_command=project.test_command or None,
+                                    gates=self._gates())
         if self.kind == "restore" or (self.kind == "clone" and self.clone_strategy == clone.BACKUP):
             return self._restore_backup(pipeline, current, taken)
         if self.kind == "clone":
@@ -180,13 +191,19 @@ class OdooopsDeployment(models.Model):
             return pipeline.deploy(deployment=self.id, remote=None, sha=source.sha, base_image=None,
                                    current=current, taken_ports=taken, image=source.image,
                                    checksums=source.checksums, migrate=self.migrate,
-                                   odoo_revision=source.odoo_revision or None)
+                                   odoo_revision=source.odoo_revision or None, gates=self._gates())
         project = env.project_id
         return pipeline.deploy(deployment=self.id, remote=project.git_remote, sha=self.ref or self.sha,
                                base_image=project.base_image, current=current, taken_ports=taken,
                                test_command=project.test_command or None,
                                seed=self._initial_data(pipeline.plane) if current is None else None,
-                               demo=current is None and self.with_demo)
+                               demo=current is None and self.with_demo, gates=self._gates())
+
+    def _gates(self):
+        """The policy's health gates that the pipeline runs for this deployment (odooops.gates):
+        the policy in force when the job runs, for the environment's tier."""
+        env = self.environment_id
+        return gating.plan(env.project_id._policy().gates(env.tier), self.kind)
 
     def _initial_data(self, plane):
         """A first deploy's data (odooops.seed.Seed): a copy of clone_source_id, serving, or of
@@ -277,7 +294,8 @@ class OdooopsDeployment(models.Model):
         env = self.environment_id
         log = ((self.log or "") + (logs or ""))[-100000:]
         self.write({"error": exc.message, "step": getattr(exc, "step", None) or self.step, "log": log,
-                    "error_lines": logscan.error_lines(logs or log) or [exc.message],
+                    "error_lines": ((exc.details.get("error_lines") if isinstance(exc.details, dict) else None)
+                                    or logscan.error_lines(logs or log) or [exc.message]),
                     "remediation": exc.remediation})
         self._transition("failed")
         if env.state in ("provisioning", "deploying"):

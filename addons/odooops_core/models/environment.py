@@ -86,8 +86,11 @@ class OdooopsEnvironment(models.Model):
 
     @api.constrains("tier", "workers", "cpu_limit", "memory_limit_mb")
     def _check_quota(self):
+        """Limits within the tier's quota of the project's policy (resource_quotas.<tier>)."""
         for env in self:
-            quotas.check(env.tier, workers=env.workers, cpu=env.cpu_limit, memory_mb=env.memory_limit_mb)
+            quota = env.project_id.sudo()._policy().quota(env.tier)
+            quotas.check(env.tier, workers=env.workers, cpu=env.cpu_limit, memory_mb=env.memory_limit_mb,
+                         quotas={env.tier: quota})
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -96,6 +99,11 @@ class OdooopsEnvironment(models.Model):
         for vals in vals_list:
             project = self.env["odooops.project"].browse(vals["project_id"])
             validate_branch(vals.get("branch"))
+            # Limits not asked for are the tier's quota (the policy's resource_quotas.<tier>).
+            quota = project.sudo()._policy().quota(vals.get("tier") or "dev")
+            for field, value in (("workers", quota.workers), ("cpu_limit", quota.cpu),
+                                 ("memory_limit_mb", quota.memory_mb)):
+                vals.setdefault(field, value)
             if not vals.get("slug"):
                 taken = set(self.sudo().search([("project_id", "=", project.id),
                                                 ("state", "!=", "destroyed")]).mapped("slug"))
@@ -249,15 +257,28 @@ class OdooopsEnvironment(models.Model):
         if env.state == "destroyed" or (env.state == "destroying" and kind != "destroy"):
             raise errors.Conflict(f"environment {env.display_name} is {env.state}",
                                   remediation="Create a new environment for the branch: odooops env create BRANCH.")
-        busy = env.deployment_ids.filtered(lambda d: d.state in ("queued", "running"))
+        busy = env.deployment_ids.filtered(lambda d: d.state in lifecycle.ACTIVE_DEPLOYMENT_STATES)
         if busy:
             raise errors.Conflict(f"deployment {busy[0].id} of {env.display_name} is still {busy[0].state}",
                                   details={"deployment": busy[0].id},
-                                  remediation=f"Wait for it (odooops deployment get {busy[0].id} --wait), then retry.")
+                                  remediation=(f"Approve or reject it first: odooops deployment approve {busy[0].id} "
+                                               f"(or reject {busy[0].id} --reason TEXT), then retry."
+                                               if busy[0].state == "awaiting_approval" else
+                                               f"Wait for it (odooops deployment get {busy[0].id} --wait), then retry."))
+        self._admit(kind, vals)
         deployment = self.env["odooops.deployment"].sudo().create(
             {"environment_id": env.id, "kind": kind, "requested_by_id": self.env.uid, **vals})
-        deployment._enqueue()
+        deployment._start()
         return deployment
+
+    def _admit(self, kind, vals):
+        """Refuse a deployment of ``kind`` that the project's policy forbids (who may, quotas).
+        Called as the requesting user, under the environment's row lock. odooops_policy fills it in."""
+
+    def _roles(self):
+        """The OdooOps roles of the current user: admin implies developer, developer viewer."""
+        user = self.env.user
+        return {role for role in ("viewer", "developer", "admin") if user.has_group(f"odooops_core.group_{role}")}
 
     def _initial_data(self, source=None, snapshot=None, empty=False):
         """The first deployment's data, as its values: a copy of ``source`` or ``snapshot``

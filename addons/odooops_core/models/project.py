@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
-from odooops import errors, settings
+from odooops import errors, policy, settings
 from odooops.backups import retention, schedule
 from odooops.drivers import git
 from odooops.naming import slugify, validate_domain
@@ -118,6 +118,12 @@ class OdooopsProject(models.Model):
                 f"project {taken.slug!r} already uses the domain {vals['domain']!r}", code="DOMAIN_TAKEN",
                 details={"domain": vals["domain"], "project": taken.slug},
                 remediation="Give this project a domain of its own, e.g. <project>.<your domain>.")
+
+    def _policy(self):
+        """The policy in force (an odooops.policy.Policy): the defaults, until odooops_policy
+        stores the project's .odooops/policies.yaml."""
+        self.ensure_one()
+        return policy.DEFAULT
 
     # -- what the API does (the controller only parses and serializes) ---------------
 

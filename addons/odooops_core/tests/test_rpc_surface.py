@@ -24,7 +24,9 @@ HARMFUL = {
     "data": [["forged"]],
 }
 TABLES = ("odooops_project", "odooops_environment", "odooops_deployment", "odooops_backup", "odooops_host",
-          "odooops_audit_log", "odooops_snapshot", "odooops_migration_check")
+          "odooops_audit_log", "odooops_snapshot", "odooops_migration_check", "odooops_test_run")
+# Tables of the other OdooOps addons, watched too when they are installed.
+OPTIONAL_TABLES = ("odooops_policy",)
 
 
 @tagged("post_install", "-at_install")
@@ -38,6 +40,9 @@ class TestRpcSurface(HttpCase):
         env = cls.env["odooops.environment"].create({"project_id": project.id, "branch": "main"})
         cls.env["odooops.deployment"].create({"environment_id": env.id})
         cls.env["odooops.audit.log"]._record("test.seed", login="seed")
+        if "odooops.policy" in cls.env:
+            cls.env["odooops.policy"].create({"project_id": project.id, "version": 1, "sha": "a" * 40,
+                                              "content": "version: 1\n", "effective": {}})
         expiry = datetime.datetime.now() + datetime.timedelta(days=1)
         cls.keys = {}
         for login, group in (("rpc_outsider", "base.group_user"), ("rpc_viewer", "odooops_core.group_viewer")):
@@ -48,7 +53,7 @@ class TestRpcSurface(HttpCase):
     def _state(self):
         cr = self.env.cr
         found = {}
-        for table in TABLES:
+        for table in TABLES + tuple(t for t in OPTIONAL_TABLES if t.replace("_", ".", 1) in self.env):
             cr.execute(f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM {table} t")
             found[table] = cr.fetchone()
         for table, column in (("mail_message", "model"), ("mail_followers", "res_model"),

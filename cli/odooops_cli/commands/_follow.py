@@ -9,9 +9,10 @@ from rich.text import Text
 from .. import exit_codes, hints, output
 from ..client import CliError
 from ..context import client
+from . import _gates
 
-STEP_ORDER = ["build", "test", "download", "copy", "filestore", "neutralize", "anonymize", "maintenance", "queue", "freeze",
-              "snapshot", "swap", "restore", "start", "migrate", "resume", "gate", "switch", "standby", "retire",
+STEP_ORDER = ["build", "test", "gate:tests", "download", "copy", "filestore", "neutralize", "anonymize", "gate:migrations", "maintenance", "queue", "freeze",
+              "snapshot", "swap", "restore", "start", "migrate", "resume", "gate", "gate:smoke_tests", "switch", "standby", "retire",
               "containers", "route", "databases", "role"]
 ENDED = ("succeeded", "failed", "cancelled")
 POLL_SECONDS = 1.0
@@ -83,6 +84,7 @@ def streaming(dep):
 
 
 def _step_rank(step):
+    step = step.split("-")[0] if step.startswith("gate:") else step     # gate:tests-2 ranks as gate:tests
     return STEP_ORDER.index(step) if step in STEP_ORDER else len(STEP_ORDER)
 
 
@@ -108,11 +110,12 @@ def failure(dep) -> CliError:
 
 
 def wait_for(deployment_id, as_json, timeout=1800):
-    """Follow a deployment until it ends, printing each step as it completes.
+    """Follow a deployment until it ends, printing each step and gate as it completes.
 
-    Returns the finished deployment; raises the failure (exit code 10) when it did not succeed."""
+    Returns the finished deployment; raises the failure (exit code 10) when it did not succeed, and
+    stops (exit code 11) at a manual approval, which nothing but an approver moves on."""
     api = client()
-    shown = set()
+    shown, gates_shown = set(), set()
     con = output.console(stderr=True)
     deadline = time.monotonic() + timeout
     dep = None
@@ -130,7 +133,10 @@ def wait_for(deployment_id, as_json, timeout=1800):
                     mark = ("✗", "red") if failed else ("✓", "green")
                     con.print(Text.assemble("  ", mark, f" {step:<10} ",
                                             (output.duration(dep["step_timings"][step]) or "-").rjust(8)))
-            if ended:
+            for line in _gates.progress_lines(dep, gates_shown):
+                if not as_json:
+                    con.print(line)
+            if ended or dep["status"] == _gates.AWAITING:
                 break
             live.show(f"deployment {deployment_id}: {dep['step'] or dep['status']} …", streaming(dep))
             time.sleep(POLL_SECONDS)
@@ -140,6 +146,8 @@ def wait_for(deployment_id, as_json, timeout=1800):
                            remediation=f"Keep watching: odooops deployment get {deployment_id} --wait")
     if as_json:
         output.print_json(dep)
+    if dep["status"] == _gates.AWAITING:
+        raise _gates.awaiting(dep, summary(dep))
     if dep["status"] != "succeeded":
         raise failure(dep)
     if not as_json:
@@ -159,6 +167,11 @@ def finish(dep, wait, as_json):
         return wait_for(dep["id"], as_json)
     if as_json:
         return output.print_json(dep)
+    if dep.get("status") == _gates.AWAITING:
+        output.success(f"{dep['kind']} {dep['id']} of {dep['environment']['slug']} is awaiting approval; "
+                       f"an approver runs: odooops deployment approve {dep['id']} (see it: odooops deployment get "
+                       f"{dep['id']})")
+        return dep
     output.success(f"{dep['kind']} {dep['id']} queued for {dep['environment']['slug']}; "
                    f"follow it: odooops deployment get {dep['id']} --wait")
     return dep

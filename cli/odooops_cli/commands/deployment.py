@@ -1,10 +1,11 @@
-"""odooops deployment get|list."""
+"""odooops deployment get|list|approve|reject."""
 import click
 from rich.text import Text
 
 from .. import hints, output
 from ..context import client, json_option, page_options, project_option, wait_option, wide_option
-from ._follow import STEP_ORDER, wait_for
+from . import _gates
+from ._follow import STEP_ORDER, summary, wait_for
 from ._refs import fetch_environment
 
 CURRENT_MARK = "*"
@@ -20,12 +21,12 @@ def deployment_group():
 @wait_option("deployment")
 @json_option
 def deployment_get(deployment_id, wait, as_json):
-    """Show a deployment: steps, durations, error and log.
+    """Show a deployment: steps, gates, approval, error and log.
 
     \b
     Examples:
       odooops deployment get 42
-      odooops deployment get 42 --wait     # exit code 10 when it fails
+      odooops deployment get 42 --wait     # exit code 10 when it fails, 11 at a manual approval
     """
     if wait:
         return wait_for(deployment_id, as_json)
@@ -49,6 +50,8 @@ def deployment_get(deployment_id, wait, as_json):
         ("error", lambda d: Text(d["error"], style="red") if d.get("error") else None),
         ("remediation", lambda d: hints.for_cli("DEPLOYMENT_FAILED", d.get("remediation"), "/deployments")),
     ])
+    _gates.show(dep)
+    _gates.show_approval(dep)
     if dep.get("kind") == "destroy" and dep.get("result"):
         output.heading("cleanup")
         for key, value in dep["result"].items():
@@ -99,3 +102,49 @@ def deployment_list(environment, project, wide, paging, as_json):
     if current and any(d["id"] == current for d in body["data"]):
         output.note(f"{CURRENT_MARK} serving now")
     output.page_footer(body["meta"])
+
+
+@deployment_group.command("approve")
+@click.argument("deployment_id", type=int)
+@click.option("--comment", "-m", default="", help="Why (kept in the audit log and on the deployment).")
+@wait_option("deployment")
+@json_option
+def deployment_approve(deployment_id, comment, wait, as_json):
+    """Approve a deployment that waits at a manual approval gate.
+
+    Who may approve is the policy's (permissions.<tier>.approve, admins by default); the one who
+    requested the deployment may not, unless its gate says allow_author. Who and when is audited.
+
+    \b
+    Examples:
+      odooops deployment approve 42 --comment "release notes checked"
+      odooops deployment approve 42 --wait
+    """
+    body = {"comment": comment} if comment else {}
+    dep = client().post(f"/deployments/{deployment_id}/approve", json=body)["data"]
+    if wait:
+        if not as_json:
+            output.success(f"{summary(dep)} approved; following it")
+        return wait_for(deployment_id, as_json)
+    if as_json:
+        return output.print_json(dep)
+    output.success(f"{summary(dep)} approved: it goes on now; follow it: odooops deployment get {deployment_id} --wait")
+
+
+@deployment_group.command("reject")
+@click.argument("deployment_id", type=int)
+@click.option("--reason", "-r", required=True, help="Why it must not go on (required; audited, shown to the requester).")
+@json_option
+def deployment_reject(deployment_id, reason, as_json):
+    """Reject a deployment that waits at a manual approval gate: it ends, nothing changes.
+
+    \b
+    Examples:
+      odooops deployment reject 42 --reason "migration not tested on a copy of production"
+    """
+    if not reason.strip():
+        raise click.BadParameter("say why", param_hint="--reason")
+    dep = client().post(f"/deployments/{deployment_id}/reject", json={"reason": reason})["data"]
+    if as_json:
+        return output.print_json(dep)
+    output.success(f"{summary(dep)} rejected: {reason}; what served before keeps serving")

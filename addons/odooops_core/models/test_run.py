@@ -1,0 +1,135 @@
+import logging
+
+from odoo import api, fields, models
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.exceptions import UserError
+
+from odooops import test_runner
+from odooops.errors import Conflict, DatabaseError, DockerUnavailable, OdooOpsError
+
+_logger = logging.getLogger(__name__)
+
+STATES = [("queued", "Queued"), ("running", "Running"), ("passed", "Passed"), ("failed", "Failed"),
+          ("error", "Error")]
+# The run could not start yet (a deployment holds the environment while it would copy it,
+# Docker or PostgreSQL is down): its job is retried later instead of failing.
+RETRYABLE = (Conflict, DockerUnavailable, DatabaseError)
+
+
+class OdooopsTestRun(models.Model):
+    """A run of Odoo's own tests (--test-tags) of an environment's serving release against a
+    throwaway copy of its database. Each test's outcome, duration and failure text are kept
+    here; the environment itself is never touched, so this is no deployment."""
+    _name = "odooops.test.run"
+    _description = "OdooOps Test Run"
+    _inherit = ["odooops.readonly.thread", "odooops.timed.run"]
+    _order = "id desc"
+
+    environment_id = fields.Many2one("odooops.environment", required=True, ondelete="cascade", index=True,
+                                     tracking=True)
+    project_id = fields.Many2one(related="environment_id.project_id", store=True, index=True)
+    deployment_id = fields.Many2one("odooops.deployment", string="Release", ondelete="set null",
+                                    help="The serving deployment whose image, code and Odoo ran the tests.")
+    sha = fields.Char(string="Commit SHA")
+    tags = fields.Char(required=True, help="The --test-tags value the run used.")
+    requested_tags = fields.Char(help="The tags as asked for (empty: the release's own modules).")
+    modules = fields.Json(help="Modules asked for: the tags were narrowed to them.")
+    state = fields.Selection(STATES, required=True, default="queued", index=True, tracking=True,
+                             help="Passed: every selected test passed. Failed: some failed or raised. "
+                                  "Error: the run itself did not work (timed out, Odoo could not start, "
+                                  "no test matched).")
+    summary = fields.Json(help="tests, failures, errors, skipped, passed")
+    results = fields.Json(help="Each test: its outcome, seconds and failure text.")
+    result = fields.Json(help="How it ran: the copy (dropped), exit code, seconds.")
+    output = fields.Text(help="The end of Odoo's log.")
+    requested_by_id = fields.Many2one("res.users", default=lambda self: self.env.user, tracking=True,
+                                      ondelete="set null")
+
+    @api.depends("environment_id.display_name", "tags")
+    def _compute_display_name(self):
+        for run in self:
+            run.display_name = f"#{run.id} tests {run.tags or ''} of {run.environment_id.display_name}"
+
+    # -- queueing -----------------------------------------------------------------------------
+
+    @api.model
+    def _queue_for(self, env, *, tags=None, modules=()):
+        """Record and enqueue a run of ``env``'s serving release's tests (``tags``, narrowed
+        to ``modules``; by default the release's own modules)."""
+        release = env.current_deployment_id
+        if not release:
+            raise Conflict(f"{env.display_name} serves nothing yet: there is no release to test",
+                           remediation=f"Deploy it first: odooops deploy {env.slug} --wait")
+        effective = test_runner.effective_tags(tags, modules, sorted(release.checksums or {}))
+        run = self.sudo().create({"environment_id": env.id, "deployment_id": release.id, "sha": release.sha,
+                                  "tags": effective, "requested_tags": tags or False, "modules": list(modules),
+                                  "requested_by_id": self.env.uid})
+        run.with_delay(channel="root", identity_key=f"odooops-test-run-{run.id}",
+                       description=f"tests {effective[:80]} of {env.display_name}")._execute()
+        return run
+
+    # -- the job --------------------------------------------------------------------------------
+
+    def _report(self, step, status, seconds, message, **facts):
+        timings = dict(self.step_timings or {})
+        if status != "running":
+            timings[step] = seconds
+        line = f"{step}: {status}" + (f" ({seconds:.1f}s)" if status != "running" else "") + \
+            (f" {message}" if message else "")
+        self.write({"step": step, "step_timings": timings, "log": ((self.log or "") + line + "\n")[-100000:]})
+        self.env.cr.commit()    # progress is visible to `test run --wait` while the job runs
+
+    def _execute(self):
+        """The queue_job job: the run (once). Written as superuser: the request was
+        authorized and audited, and the UI is read-only for every role."""
+        self = self.sudo()  # noqa: PLW0642
+        self.ensure_one()
+        if self.state != "queued":
+            return f"already {self.state}"
+        env = self.environment_id
+        self.write({"state": "running", "started_at": fields.Datetime.now()})
+        self.env.cr.commit()
+        try:
+            release = env.current_deployment_id
+            if not release:
+                raise Conflict(f"{env.display_name} serves nothing: there is no database to copy")
+            if release != self.deployment_id:   # redeployed since: its database is the new release's now
+                self.write({"deployment_id": release.id, "sha": release.sha,
+                            "log": (self.log or "") + f"testing deployment {release.id}, serving since the request\n"})
+            runner = test_runner.OdooTests(env._data_plane(), env._plan(), report=self._report)
+            active = self.search([("environment_id", "=", env.id), ("state", "in", ("queued", "running"))]).ids
+            result = runner.run_tests(run=self.id, current=release._release(), tags=self.tags, active=active)
+        except RETRYABLE as exc:
+            if not self._last_attempt():
+                self.env.cr.rollback()
+                self.write({"state": "queued", "started_at": False,
+                            "log": (self.log or "") + f"{exc.message}: retrying later\n"})
+                self.env.cr.commit()
+                raise RetryableJobError(f"{exc.message}: retrying later") from None
+            failure = exc
+        except OdooOpsError as exc:
+            failure = exc
+        except Exception as exc:  # noqa: BLE001 - a job must record why it failed
+            _logger.exception("test run %s failed", self.id)
+            failure = OdooOpsError(f"internal error: {exc}")
+        else:
+            return self._record(env, result)
+        self.env.cr.rollback()
+        self.write({"state": "error", "error": failure.message, "remediation": failure.remediation,
+                    "error_lines": [failure.message], "finished_at": fields.Datetime.now()})
+        self.env.cr.commit()
+        raise UserError(f"test run {self.id} could not run: {failure.message}")
+
+    def _record(self, env, result):
+        status = result.pop("status")
+        why = result.pop("message")
+        self.write({"state": status, "summary": result.pop("summary"), "results": result.pop("results"),
+                    "output": result.pop("log_tail"), "result": result, "error": why or False,
+                    "error_lines": result["errors"] if status != "passed" else [],
+                    "finished_at": fields.Datetime.now(),
+                    "remediation": {"passed": False,
+                                    "failed": "See each failed test's failure text; fix the code and deploy it, "
+                                              "then run the tests again. The environment was not touched.",
+                                    "error": "See the log tail. Check the tags (odooops test run TAGS) and "
+                                             "that the release starts."}[status]})
+        return f"tests of {env.display_name}: {status}"
