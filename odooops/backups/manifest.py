@@ -22,13 +22,16 @@ from .errors import BackupCorrupted
 
 FORMAT_VERSION = 1
 MANIFEST, DUMP, FILESTORE = "manifest.json", "dump.pgdump", "filestore.tar"
-# A UTC timestamp, then randomness: ids sort by time and two backups in one second differ.
-_ID = re.compile(r"^(\d{8}T\d{6}Z)-([0-9a-f]{6})$")
+# A UTC timestamp to the millisecond, then randomness: ids sort by time, and two backups in
+# one second (a scheduled one, then one by hand) still know which is the newer. Ids made
+# before milliseconds (…T101500Z-…) stay valid.
+_ID = re.compile(r"^(\d{8}T\d{6}(?:\.\d{3})?Z)-([0-9a-f]{6})$")
 _ENVIRONMENT_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,127}$")
 
 
 def new_id(now: datetime) -> str:
-    return f"{utc(now):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    moment = utc(now)
+    return f"{moment:%Y%m%dT%H%M%S}.{moment.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
 
 
 def utc(moment: datetime) -> datetime:
@@ -41,7 +44,7 @@ def utc(moment: datetime) -> datetime:
 def check_id(backup_id: str) -> str:
     if not isinstance(backup_id, str) or not _ID.match(backup_id):
         raise ValidationFailed(f"not a backup id: {backup_id!r}", details={"backup_id": backup_id},
-                               remediation="A backup id looks like 20261126T101500Z-3fa9c1; list the backups to get one.")
+                               remediation="A backup id looks like 20261126T101500.042Z-3fa9c1; list the backups to get one.")
     return backup_id
 
 
@@ -52,7 +55,8 @@ def short_id(backup_id: str) -> str:
 
 def created_at_of(backup_id: str) -> datetime:
     stamp = _ID.match(check_id(backup_id)).group(1)
-    return datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(stamp, "%Y%m%dT%H%M%S.%fZ" if "." in stamp else "%Y%m%dT%H%M%SZ").replace(
+        tzinfo=timezone.utc)
 
 
 def check_environment_key(key: str) -> str:

@@ -152,6 +152,17 @@ def test_versions_from_git_commits_history_diff_and_an_invalid_file_changes_noth
     assert any(e["details"].get("version") == 2 and e["details"].get("sha") == sha2 for e in mine)
 
 
+def test_a_new_environment_without_a_tier_gets_the_one_its_branch_maps_to(control_plane, ledger):
+    """The policy in force (main → production, feature/* → dev) decides the tier of an environment
+    created without one: a developer creating `main` is refused as for a production (nothing made)."""
+    cp, developer = control_plane, control_plane.keys["developer"]
+    assert call(cp, "GET", "/projects/policy-ledger/policy", developer).json()["data"]["version"] >= 1
+    r = call(cp, "POST", "/environments", developer, json={"project": "policy-ledger", "branch": "main"})
+    assert r.status_code == 403, r.text
+    assert error_of(r)["details"]["rule"] == "permissions.production.create"
+    assert call(cp, "GET", "/environments", developer, params={"project": "policy-ledger"}).json()["data"] == []
+
+
 def test_validate_reports_every_issue_without_storing_anything(control_plane):
     cp, viewer = control_plane, control_plane.keys["viewer"]
     r = call(cp, "POST", "/policies/validate", viewer, json={"content": V1})

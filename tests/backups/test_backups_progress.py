@@ -87,7 +87,9 @@ def test_a_streamed_clone_counts_its_bytes_against_the_tables_size(make_environm
     clone.copy_database(env.pg, None, clone.Source(env.database, env.role), target, env.role, "dump",
                         pg_bindir=pg_bindir, progress=progress)
     assert env.rows_checksum(target) == env.rows_checksum()
-    assert seen[0][1] == expected                         # the estimate, until the end says the truth
+    # The estimate (the tables' size) until the end says the truth; measured again when the copy
+    # starts, so a page the autovacuum added meanwhile (free space or visibility map) may count.
+    assert expected <= seen[0][1] <= expected * 1.02
     _assert_counted(seen, seen[-1][0])
     assert seen[-1][0] > expected // 4                    # uncompressed: about the tables' size
 

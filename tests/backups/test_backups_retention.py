@@ -177,3 +177,16 @@ def test_a_policy_per_environment_and_environments_left_alone(tmp_path):
     assert report["environments"]["shop__main"]["kept"] == [i for i, _ in days[:5]]
     assert report["environments"]["shop__staging"]["kept"] == [i for i, _ in days[:2]]
     assert len(store.list("other__main/")) == len(days) + 1
+
+
+def test_two_backups_in_one_second_know_which_is_the_newer():
+    """A scheduled backup and one by hand can start in the same second: the id's milliseconds
+    order them, whatever their random part, so the daily rule keeps the later one."""
+    first = NOW.replace(microsecond=100_000)
+    ids = [m.new_id(first) for _ in range(20)] + [m.new_id(first + timedelta(milliseconds=300))]
+    later = ids[-1]
+    assert all(m.created_at_of(i) < m.created_at_of(later) for i in ids[:-1])
+    keep, _ = plan([(i, m.created_at_of(i)) for i in ids], Policy(daily=1, weekly=0, monthly=0), NOW + timedelta(1))
+    assert keep == [later]
+    # Ids made before milliseconds stay valid and read as the second they name.
+    assert m.created_at_of("20261126T101500Z-3fa9c1") == datetime(2026, 11, 26, 10, 15, tzinfo=UTC)

@@ -30,7 +30,7 @@ def test_round_trip_is_byte_identical(make_environment, store, pg_bindir):
                        now=datetime(2026, 11, 26, 10, 15, tzinfo=timezone.utc),
                        progress=lambda done, expected: seen.append((done, expected)))
 
-    assert manifest.id.startswith("20261126T101500Z-") and manifest.environment_key == env.key
+    assert manifest.id.startswith("20261126T101500.000Z-") and manifest.environment_key == env.key
     assert manifest.modules == {"base": "19.0.1.3", "sale": "19.0.1.2"} and manifest.odoo_version == "19.0.1.3"
     assert manifest.filestore.files == 12 and manifest.database_size > 0
     # The manifest is last and says exactly what is stored.

@@ -40,8 +40,8 @@ def test_env_create_sends_one_data_source(fake, offline_cli):
     assert fake.calls("POST", "/environments")[-1].body == {"project": "acme", "branch": "qa", "tier": "staging",
                                                              "from": 7}
     assert offline_cli("env", "create", "bug", "--project", "acme", "--from-snapshot", "3").returncode == 0
-    assert fake.calls("POST", "/environments")[-1].body == {"project": "acme", "branch": "bug", "tier": "dev",
-                                                             "from_snapshot": 3}
+    # No --tier: the server takes the tier from the project's branch mappings (else dev).
+    assert fake.calls("POST", "/environments")[-1].body == {"project": "acme", "branch": "bug", "from_snapshot": 3}
     assert offline_cli("env", "create", "qa2", "--project", "acme", "--tier", "staging", "--empty").returncode == 0
     assert fake.calls("POST", "/environments")[-1].body["empty"] is True
     assert "from" not in fake.calls("POST", "/environments")[-1].body

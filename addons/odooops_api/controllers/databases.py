@@ -20,7 +20,7 @@ CLONE_BODY = {
                    "strategy": {"type": "string", "enum": ["clone", "template", "dump", "backup"]},
                    "anonymize": {"type": "boolean"}, "confirm": {"type": "boolean"}},
 }
-BACKUP_ID = {"type": "string", "pattern": r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$",
+BACKUP_ID = {"type": "string", "pattern": r"^[0-9]{8}T[0-9]{6}(\.[0-9]{3})?Z-[0-9a-f]{6}$",
              "description": "A backup's id in the store, as GET /databases/{env}/backups lists it"}
 RESTORE_BODY = {
     "type": "object", "additionalProperties": False, "required": ["backup", "target"],

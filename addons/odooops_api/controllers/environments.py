@@ -47,7 +47,8 @@ CREATE_BODY = {
     "properties": {
         "project": {"type": "string", "minLength": 1, "maxLength": 100},
         "branch": {"type": "string", "minLength": 1, "maxLength": 300},
-        "tier": {"enum": list(lifecycle.TIERS)},
+        "tier": {"enum": list(lifecycle.TIERS),
+                 "description": "Default: the tier the project's policy maps the branch to (branch_mappings), else dev"},
         "sha": SHA_OR_REF,
         "workers": {"type": "integer", "minimum": 0, "maximum": 64},
         "cpu": {"type": "number", "exclusiveMinimum": 0, "maximum": 64},
@@ -122,7 +123,7 @@ class EnvironmentLifecycleController(http.Controller):
                                   remediation=f"Deploy to it instead: odooops deploy {existing.slug} --sha=…")
         source, snapshot = _data_source(body, project)
         env = request.env["odooops.environment"].sudo().create({
-            "project_id": project.id, "branch": body["branch"], "tier": body.get("tier", "dev"),
+            "project_id": project.id, "branch": body["branch"], "tier": body.get("tier") or project._tier_for(body["branch"]),
             "owner_id": request.env.uid, **_values(body)})
         data = env._initial_data(source, snapshot, empty=bool(body.get("empty")))
         dep = env._queue_deployment("deploy", ref=body.get("sha") or body["branch"], **data)

@@ -1,20 +1,10 @@
-import logging
-
 from odoo import api, fields, models
-from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.exceptions import UserError
 
-from odooops import logscan
-from odooops.errors import Conflict, DatabaseError, DockerUnavailable, OdooOpsError
+from odooops.errors import Conflict
 from odooops.pipeline import Pipeline
-
-_logger = logging.getLogger(__name__)
 
 STATES = [("queued", "Queued"), ("running", "Running"), ("passed", "Passed"), ("failed", "Failed"),
           ("error", "Error")]
-# The check could not run yet (a deployment holds the environment, Docker or PostgreSQL is
-# down): its job is retried later instead of failing.
-RETRYABLE = (Conflict, DockerUnavailable, DatabaseError)
 
 
 class OdooopsMigrationCheck(models.Model):
@@ -64,59 +54,25 @@ class OdooopsMigrationCheck(models.Model):
 
     # -- the job --------------------------------------------------------------------------------
 
-    def _report(self, step, status, seconds, message, **facts):
-        timings = dict(self.step_timings or {})
-        if status != "running":
-            timings[step] = seconds
-        line = f"{step}: {status}" + (f" ({seconds:.1f}s)" if status != "running" else "") + \
-            (f" {message}" if message else "")
-        self.write({"step": step, "step_timings": timings, "log": ((self.log or "") + line + "\n")[-100000:]})
-        self.env.cr.commit()    # progress is visible to `db migrate --dry-run --wait` while the job runs
-
     def _execute(self):
-        """The queue_job job: the dry run (once). Written as superuser: the request was
-        authorized and audited, and the UI is read-only for every role."""
-        self = self.sudo()  # noqa: PLW0642
-        self.ensure_one()
-        if self.state != "queued":
-            return f"already {self.state}"
-        env = self.environment_id
-        self.write({"state": "running", "started_at": fields.Datetime.now()})
-        self.env.cr.commit()
-        try:
-            current = env.current_deployment_id
-            if not current:
-                raise Conflict(f"{env.display_name} serves nothing: there is no database to copy")
-            project = env.project_id
-            pipeline = Pipeline(env._data_plane(), env._plan(), report=self._report)
-            result = pipeline.dry_run(check=self.id, remote=project.git_remote, ref=self.sha or self.ref,
-                                      base_image=project.base_image, current=current._release(),
-                                      asked=self.modules or ())
-        except RETRYABLE as exc:
-            if not self._last_attempt():
-                self.env.cr.rollback()
-                self.write({"state": "queued", "started_at": False,
-                            "log": (self.log or "") + f"{exc.message}: retrying later\n"})
-                self.env.cr.commit()
-                raise RetryableJobError(f"{exc.message}: retrying later") from None
-            failure = exc
-        except OdooOpsError as exc:
-            failure = exc
-        except Exception as exc:  # noqa: BLE001 - a job must record why it failed
-            _logger.exception("migration dry run %s failed", self.id)
-            failure = OdooOpsError(f"internal error: {exc}")
-        else:
-            self.write({"state": "passed" if result["ok"] else "failed", "result": result,
-                        "error": False if result["ok"] else "the update failed in the copy: " + result["errors"][-1],
-                        "error_lines": result["errors"], "finished_at": fields.Datetime.now(),
-                        "remediation": False if result["ok"] else
-                        "See the errors and the log tail; fix the commit and run the dry run again. "
-                        "The environment was not touched."})
-            return f"migration dry run of {env.display_name}: {'passed' if result['ok'] else 'failed'}"
-        self.env.cr.rollback()
-        logs = failure.details.get("logs", "") if isinstance(failure.details, dict) else ""
-        self.write({"state": "error", "error": failure.message, "remediation": failure.remediation,
-                    "error_lines": logscan.error_lines(logs) or [failure.message],
-                    "finished_at": fields.Datetime.now()})
-        self.env.cr.commit()
-        raise UserError(f"migration dry run {self.id} could not run: {failure.message}")
+        """The queue_job job: the dry run (once)."""
+        return self._run_job("migration dry run", self._dry_run, self._record)
+
+    def _dry_run(self, check):
+        env = check.environment_id
+        current = env.current_deployment_id
+        if not current:
+            raise Conflict(f"{env.display_name} serves nothing: there is no database to copy")
+        project = env.project_id
+        pipeline = Pipeline(env._data_plane(), env._plan(), report=check._report)
+        return pipeline.dry_run(check=check.id, remote=project.git_remote, ref=check.sha or check.ref,
+                                base_image=project.base_image, current=current._release(), asked=check.modules or ())
+
+    def _record(self, check, result):
+        check.write({"state": "passed" if result["ok"] else "failed", "result": result,
+                     "error": False if result["ok"] else "the update failed in the copy: " + result["errors"][-1],
+                     "error_lines": result["errors"], "finished_at": fields.Datetime.now(),
+                     "remediation": False if result["ok"] else
+                     "See the errors and the log tail; fix the commit and run the dry run again. "
+                     "The environment was not touched."})
+        return f"migration dry run of {check.environment_id.display_name}: {'passed' if result['ok'] else 'failed'}"

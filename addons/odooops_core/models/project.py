@@ -125,6 +125,20 @@ class OdooopsProject(models.Model):
         self.ensure_one()
         return policy.DEFAULT
 
+    def _tier_for(self, branch):
+        """The tier of a new environment of ``branch`` that names none: the policy's branch
+        mapping (the most specific pattern wins), else dev. A tie is the policy's mistake, said so."""
+        self.ensure_one()
+        try:
+            found = self._policy().mapping_for(branch)
+        except policy.AmbiguousMapping as exc:
+            raise errors.ValidationFailed(
+                exc.message, code="POLICY_AMBIGUOUS",
+                details={"branch": branch, "patterns": [m.pattern for m in exc.candidates]},
+                remediation="Name the tier (odooops env create BRANCH --tier T), or make one mapping more specific "
+                            "in .odooops/policies.yaml (odooops policy validate) and apply it.") from None
+        return found.tier if found else "dev"
+
     # -- what the API does (the controller only parses and serializes) ---------------
 
     def _backup_every(self, tier):

@@ -1,19 +1,10 @@
-import logging
-
 from odoo import api, fields, models
-from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.exceptions import UserError
 
 from odooops import test_runner
-from odooops.errors import Conflict, DatabaseError, DockerUnavailable, OdooOpsError
-
-_logger = logging.getLogger(__name__)
+from odooops.errors import Conflict
 
 STATES = [("queued", "Queued"), ("running", "Running"), ("passed", "Passed"), ("failed", "Failed"),
           ("error", "Error")]
-# The run could not start yet (a deployment holds the environment while it would copy it,
-# Docker or PostgreSQL is down): its job is retried later instead of failing.
-RETRYABLE = (Conflict, DockerUnavailable, DatabaseError)
 
 
 class OdooopsTestRun(models.Model):
@@ -70,60 +61,26 @@ class OdooopsTestRun(models.Model):
 
     # -- the job --------------------------------------------------------------------------------
 
-    def _report(self, step, status, seconds, message, **facts):
-        timings = dict(self.step_timings or {})
-        if status != "running":
-            timings[step] = seconds
-        line = f"{step}: {status}" + (f" ({seconds:.1f}s)" if status != "running" else "") + \
-            (f" {message}" if message else "")
-        self.write({"step": step, "step_timings": timings, "log": ((self.log or "") + line + "\n")[-100000:]})
-        self.env.cr.commit()    # progress is visible to `test run --wait` while the job runs
-
     def _execute(self):
-        """The queue_job job: the run (once). Written as superuser: the request was
-        authorized and audited, and the UI is read-only for every role."""
-        self = self.sudo()  # noqa: PLW0642
-        self.ensure_one()
-        if self.state != "queued":
-            return f"already {self.state}"
-        env = self.environment_id
-        self.write({"state": "running", "started_at": fields.Datetime.now()})
-        self.env.cr.commit()
-        try:
-            release = env.current_deployment_id
-            if not release:
-                raise Conflict(f"{env.display_name} serves nothing: there is no database to copy")
-            if release != self.deployment_id:   # redeployed since: its database is the new release's now
-                self.write({"deployment_id": release.id, "sha": release.sha,
-                            "log": (self.log or "") + f"testing deployment {release.id}, serving since the request\n"})
-            runner = test_runner.OdooTests(env._data_plane(), env._plan(), report=self._report)
-            active = self.search([("environment_id", "=", env.id), ("state", "in", ("queued", "running"))]).ids
-            result = runner.run_tests(run=self.id, current=release._release(), tags=self.tags, active=active)
-        except RETRYABLE as exc:
-            if not self._last_attempt():
-                self.env.cr.rollback()
-                self.write({"state": "queued", "started_at": False,
-                            "log": (self.log or "") + f"{exc.message}: retrying later\n"})
-                self.env.cr.commit()
-                raise RetryableJobError(f"{exc.message}: retrying later") from None
-            failure = exc
-        except OdooOpsError as exc:
-            failure = exc
-        except Exception as exc:  # noqa: BLE001 - a job must record why it failed
-            _logger.exception("test run %s failed", self.id)
-            failure = OdooOpsError(f"internal error: {exc}")
-        else:
-            return self._record(env, result)
-        self.env.cr.rollback()
-        self.write({"state": "error", "error": failure.message, "remediation": failure.remediation,
-                    "error_lines": [failure.message], "finished_at": fields.Datetime.now()})
-        self.env.cr.commit()
-        raise UserError(f"test run {self.id} could not run: {failure.message}")
+        """The queue_job job: the run (once)."""
+        return self._run_job("test run", self._run_tests, self._record)
 
-    def _record(self, env, result):
+    def _run_tests(self, run):
+        env = run.environment_id
+        release = env.current_deployment_id
+        if not release:
+            raise Conflict(f"{env.display_name} serves nothing: there is no database to copy")
+        if release != run.deployment_id:   # redeployed since: its database is the new release's now
+            run.write({"deployment_id": release.id, "sha": release.sha,
+                       "log": (run.log or "") + f"testing deployment {release.id}, serving since the request\n"})
+        runner = test_runner.OdooTests(env._data_plane(), env._plan(), report=run._report)
+        active = run.search([("environment_id", "=", env.id), ("state", "in", ("queued", "running"))]).ids
+        return runner.run_tests(run=run.id, current=release._release(), tags=run.tags, active=active)
+
+    def _record(self, run, result):
         status = result.pop("status")
         why = result.pop("message")
-        self.write({"state": status, "summary": result.pop("summary"), "results": result.pop("results"),
+        run.write({"state": status, "summary": result.pop("summary"), "results": result.pop("results"),
                     "output": result.pop("log_tail"), "result": result, "error": why or False,
                     "error_lines": result["errors"] if status != "passed" else [],
                     "finished_at": fields.Datetime.now(),
@@ -132,4 +89,4 @@ class OdooopsTestRun(models.Model):
                                               "then run the tests again. The environment was not touched.",
                                     "error": "See the log tail. Check the tags (odooops test run TAGS) and "
                                              "that the release starts."}[status]})
-        return f"tests of {env.display_name}: {status}"
+        return f"tests of {run.environment_id.display_name}: {status}"

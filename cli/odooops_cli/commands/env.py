@@ -107,7 +107,8 @@ def resource_options(func):
 @env_group.command("create")
 @click.argument("branch")
 @click.option("--project", "-p", required=True, metavar="SLUG", help="Project slug.")
-@click.option("--tier", type=click.Choice(TIERS), default="dev", show_default=True)
+@click.option("--tier", type=click.Choice(TIERS),
+              help="Default: what the project's policy maps the branch to (branch_mappings), else dev.")
 @click.option("--sha", help="Commit, branch or tag to deploy first (default: the branch head).")
 @click.option("--from", "source", metavar="ENV", help="Start from a neutralized copy of this environment's data.")
 @click.option("--from-snapshot", "snapshot", type=click.IntRange(1), metavar="ID",
@@ -133,7 +134,7 @@ def env_create(branch, project, tier, sha, source, snapshot, empty, resources, w
         raise CliError("--from, --from-snapshot and --empty exclude each other", code=exit_codes.USAGE,
                        remediation="Give one data source.")
     data = {"from": source and fetch_environment(source, project)["id"], "from_snapshot": snapshot, "empty": empty}
-    body = {"project": project, "branch": branch, "tier": tier, **resources, **({"sha": sha} if sha else {}),
+    body = {"project": project, "branch": branch, **({"tier": tier} if tier else {}), **resources, **({"sha": sha} if sha else {}),
             **{k: v for k, v in data.items() if v}}
     created = client().post("/environments", json=body)["data"]
     if as_json and not wait:
