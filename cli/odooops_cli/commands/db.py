@@ -135,9 +135,9 @@ def db_restore(environment, backup_id, target, project, force, wait, as_json):
 
     \b
     Examples:
-      odooops db restore staging --backup 20261126T101500Z-3fa9c1 --wait
-      odooops db restore main --backup 20261126T101500Z-3fa9c1 --to staging --wait
-      odooops db restore main --backup 20261126T101500Z-3fa9c1 --force      # over production
+      odooops db restore staging --backup 20261126T101500.042Z-3fa9c1 --wait
+      odooops db restore main --backup 20261126T101500.042Z-3fa9c1 --to staging --wait
+      odooops db restore main --backup 20261126T101500.042Z-3fa9c1 --force      # over production
     """
     src = fetch_environment(environment, project)
     dst = fetch_environment(target, project) if target else src
