@@ -115,19 +115,15 @@ class OdooopsDeployment(models.Model):
                            description=f"{dep.kind} {env.project_id.slug}/{env.slug} {dep.ref or dep.sha or ''}"
                            )._execute()
 
-    def _report(self, step, status, seconds, message, **facts):
-        timings = dict(self.step_timings or {})
-        if status != "running":
-            timings[step] = seconds
-        line = f"{step}: {status}" + (f" ({seconds:.1f}s)" if status != "running" else "") + \
-            (f" {message}" if message else "")
+    def _report_facts(self, facts):
+        """What the pipeline's facts add to a step's report: the release as it comes to be
+        (image, ports, snapshot…), so that an interrupted run can be cleaned up, and gate results."""
         vals = {k: v for k, v in facts.items() if k in FACTS}
         if "gate_results" in facts:
             vals["gate_results"] = gating.merge(self.gate_results, facts["gate_results"])
         if vals.get("snapshot") and not self.snapshot_taken_at:
             vals["snapshot_taken_at"] = fields.Datetime.now()
-        self.write({"step": step, "step_timings": timings, "log": ((self.log or "") + line + "\n")[-100000:], **vals})
-        self.env.cr.commit()    # progress is visible to `deploy --wait` while the job runs
+        return vals
 
     def _execute(self):
         """The queue_job job: run the pipeline for this deployment (once).

@@ -50,8 +50,13 @@ class OdooopsTimedRun(models.AbstractModel):
             timings[step] = seconds
         line = f"{step}: {status}" + (f" ({seconds:.1f}s)" if status != "running" else "") + \
             (f" {message}" if message else "")
-        self.write({"step": step, "step_timings": timings, "log": ((self.log or "") + line + "\n")[-100000:]})
+        self.write({"step": step, "step_timings": timings, "log": ((self.log or "") + line + "\n")[-100000:],
+                    **self._report_facts(facts)})
         self.env.cr.commit()
+
+    def _report_facts(self, facts):
+        """What a run records of the facts its engine reports besides the step (none by default)."""
+        return {}
 
     def _run_job(self, what, work, record):
         """Run ``work()`` as this record's queue_job job, once (states queued → running → what
