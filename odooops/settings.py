@@ -52,6 +52,9 @@ class Settings:
     # garbage collection (odooops.gc): what it keeps of what the platform makes
     gc_keep_releases: int = 3               # per environment: the last N releases, their images and snapshots
     gc_snapshot_days: int = 7               # snapshots and template databases younger than this are kept
+    # git integration: GitHub webhooks in, signed event hooks out
+    webhook_max_bytes: int = 5 * 1024 * 1024  # a larger webhook body is refused (413); GitHub caps its own at 25 MB
+    hooks_allow_private: str = ""           # "1": event hooks may target loopback/private addresses (n8n next door)
 
     @classmethod
     def from_env(cls, environ=None) -> "Settings":
@@ -80,6 +83,10 @@ class Settings:
     @property
     def sealing_key_file(self) -> Path:
         return Path(self.secrets_dir or Path(self.state_dir) / "secrets") / "sealing.key"
+
+    @property
+    def allow_private_hooks(self) -> bool:
+        return self.hooks_allow_private.strip().lower() in ("1", "true", "yes", "on")
 
     def environment_address(self, host: str) -> str:
         return self.environment_url.replace("{host}", host)

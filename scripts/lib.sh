@@ -34,7 +34,7 @@ HTTP_PORT=${ODOOOPS_HTTP_PORT:-8069}
 GEVENT_PORT=${ODOOOPS_GEVENT_PORT:-8072}
 CP_DB=${ODOOOPS_DB:-odooops}
 # queue_job's channels, for every Odoo that serves a control plane (scripts/up and the tests).
-ODOO_QUEUE_JOB_CHANNELS=${ODOO_QUEUE_JOB_CHANNELS:-root:4,root.deploy:2}
+ODOO_QUEUE_JOB_CHANNELS=${ODOO_QUEUE_JOB_CHANNELS:-root:4,root.deploy:2,root.git:2,root.hooks:2}
 export ODOOOPS_HOME ODOO_PATH PGHOST PGPORT PGUSER ODOO_QUEUE_JOB_CHANNELS
 
 say()  { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

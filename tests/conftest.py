@@ -74,6 +74,8 @@ def data_plane_env(odoo_settings, runtime_image, tmp_path_factory):
         "ODOOOPS_PG_BINDIR": os.environ.get("ODOOOPS_TEST_PG_BINDIR", ""),
         "ODOOOPS_NGINX_PID": str(nginx.pid_file), "ODOOOPS_NGINX_LISTEN": nginx.listen,
         "ODOOOPS_BASE_IMAGE": runtime_image, "ODOOOPS_DOMAIN": "test.example.com",
+        # Event hooks in tests go to receivers on 127.0.0.1, which production refuses by default.
+        "ODOOOPS_HOOKS_ALLOW_PRIVATE": "1",
         "ODOOOPS_ENVIRONMENT_URL": f"http://{{host}}:{nginx.port}",
     }
     nginx.stop()

@@ -5,7 +5,7 @@
     "category": "OdooOps",
     "author": "OdooOps",
     "license": "LGPL-3",
-    "depends": ["odooops_core", "odooops_policy"],
+    "depends": ["odooops_core", "odooops_policy", "odooops_git"],
     "external_dependencies": {"python": ["odooops-engine", "PyJWT", "jsonschema"]},
     "data": ["security/ir.model.access.csv"],
     "post_init_hook": "_post_init_hook",

@@ -16,14 +16,18 @@ from .commands.deployment import deployment_group
 from .commands.env import env_group
 from .commands.env_extend import env_extend
 from .commands.gc import gc
+from .commands.hook import hook_group
 from .commands.logs import logs
 from .commands.policy import policy_group
 from .commands.policy_check import policy_check
+from .commands.preview import preview_group
 from .commands.project import project_group
+from .commands.project_github import project_github, project_github_calls
 from .commands.promote import promote
 from .commands.rollback import rollback
 from .commands.snapshot import env_snapshot, env_snapshot_delete, env_snapshots
 from .commands.test import test_group
+from .commands.webhook import webhook_group
 
 EXAMPLES = [
     "odooops login --url http://127.0.0.1:8069 --token KEY",
@@ -44,6 +48,11 @@ EXAMPLES = [
     "odooops deployment approve 42 --comment 'checked'",
     "odooops env extend feature/new-reports --days=7",
     "odooops test run integration --env=qa-staging --wait",
+    "gh auth token | odooops project github acme --repository acme/odoo-addons --token-stdin",
+    "odooops preview create --pr=123 --wait",
+    "odooops preview list --project acme",
+    "odooops hook add acme https://n8n.example.com/webhook/odooops --events deployment.failed",
+    "odooops webhook deliveries acme",
 ]
 EPILOG = """\b
 Environment: ODOOOPS_URL, ODOOOPS_TOKEN (override the saved login), ODOOOPS_CONFIG, NO_COLOR.
@@ -136,6 +145,8 @@ cli.add_command(login)
 cli.add_command(logout)
 cli.add_command(whoami)
 cli.add_command(project_group)
+project_group.add_command(project_github)
+project_group.add_command(project_github_calls)
 cli.add_command(env_group)
 for _command in (env_snapshot, env_snapshots, env_snapshot_delete, env_extend):
     env_group.add_command(_command)
@@ -151,6 +162,9 @@ cli.add_command(gc)
 cli.add_command(policy_group)
 policy_group.add_command(policy_check)
 cli.add_command(test_group)
+cli.add_command(preview_group)
+cli.add_command(hook_group)
+cli.add_command(webhook_group)
 
 if __name__ == "__main__":
     cli()

@@ -145,10 +145,22 @@ def validate(schema: dict, body: dict) -> dict:
         return body
     problems = []
     for err in errors:
+        path = list(err.absolute_schema_path)
         if err.validator == "additionalProperties":
             allowed = sorted(err.schema.get("properties", {}))
             for name in sorted(set(err.instance) - set(allowed)):
                 problems.append({"field": name, "problem": "unknown field", "allowed": allowed})
+        elif err.validator == "anyOf" and all(list(sub) == ["required"] for sub in err.validator_value):
+            # {"anyOf": [{"required": [a]}, {"required": [b]}]}: two spellings of one field
+            names = " or ".join("+".join(sub["required"]) for sub in err.validator_value)
+            problems.append({"field": _where(err), "problem": f"{names} is required"})
+        elif err.schema is False and path[:1] == ["dependentSchemas"] and len(path) > 1:
+            # {"dependentSchemas": {a: {"properties": {b: false}}}}: a and b exclude each other
+            given = path[1]
+            excluded = sorted(name for name, sub in schema["dependentSchemas"][given].get("properties", {}).items()
+                              if sub is False and name in body)
+            problems.append({"field": given, "problem": f"{given} and {' and '.join(excluded)} are two spellings "
+                                                        "of one field: give one of them"})
         else:
             problems.append({"field": _where(err), "problem": err.message})
     summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)

@@ -55,12 +55,14 @@ parameters."body.environment" = { dictionary = "environments", probability = 0.5
 parameters."body.source" = { dictionary = "environments", probability = 0.5 }
 parameters."body.target" = { dictionary = "environments", probability = 0.5 }
 
-# Whether git can reach a remote, and whether a login exists, are facts of the world that
-# no schema can state: for these two operations a schema-valid body may still be a 422
-# (GIT_REMOTE_UNREACHABLE, unknown member). Every other check still applies to them.
+# Whether git can reach a remote, whether a login exists, whether a hook's host resolves to a
+# public address, whether a PEM is an RSA key and which credentials a project already holds are
+# facts of the world that no schema can state: for these operations a schema-valid body may
+# still be a 422 (GIT_REMOTE_UNREACHABLE, unknown member, HOOK_URL_PRIVATE, PREVIEW_SHA_REQUIRED,
+# an App key). Every other check still applies to them.
 [[operations]]
 include-path-regex = "^/api/v1/projects"
-include-method-regex = "^(POST|PATCH)$"
+include-method-regex = "^(POST|PATCH|PUT)$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422", "429"]
 '''
 MAX_EXAMPLES = 5

@@ -4,7 +4,7 @@ from odoo.http import request
 from odooops import errors
 from odooops.api.envelope import utc_timestamp
 
-from . import serializers
+from . import lookup, serializers
 from .lookup import by_ref
 from .routing import api_route, paginated
 from .spec import PAGE_QUERY, Result
@@ -14,9 +14,21 @@ PROJECT_QUERY = "Project slug, when the environment's slug exists in several pro
 ENVIRONMENT_REF = {"type": ["string", "integer"]}
 PROJECT_SLUG = {"type": "string", "minLength": 1, "maxLength": 100}
 
+TIER_REFS = {"prod": "production", "production": "production", "staging": "staging"}
 DEPLOY_BODY = {
-    "type": "object", "additionalProperties": False, "required": ["environment"],
-    "properties": {"environment": ENVIRONMENT_REF, "project": PROJECT_SLUG, "sha": SHA_OR_REF},
+    "type": "object", "additionalProperties": False, "minProperties": 1,
+    "properties": {
+        "environment": {**ENVIRONMENT_REF, "description": "Id or slug; prod, production or staging that is no slug "
+                                                         "names the only live environment of that tier"},
+        "environment_id": {**ENVIRONMENT_REF, "description": "Another spelling of environment"},
+        "project": PROJECT_SLUG, "sha": SHA_OR_REF,
+        "commit_sha": {**SHA_OR_REF, "description": "Another spelling of sha"},
+    },
+    # The spec's GitHub Actions body is {"environment_id": "prod", "commit_sha": "…"}: both spellings
+    # work, one of each pair.
+    "anyOf": [{"required": ["environment"]}, {"required": ["environment_id"]}],
+    "dependentSchemas": {"environment_id": {"properties": {"environment": False}},
+                         "commit_sha": {"properties": {"sha": False}}},
 }
 ROLLBACK_BODY = {
     "type": "object", "additionalProperties": False,
@@ -41,6 +53,31 @@ def environment_of(ref, project=None, *, live=True):
     return env.sudo()
 
 
+def deploy_target(ref, project=None):
+    """``environment_of``, where prod, production or staging that names no environment means the
+    only live environment of that tier (in ``project`` when given, else among those the caller sees)."""
+    try:
+        return environment_of(ref, project)
+    except errors.NotFound:
+        tier = TIER_REFS.get(str(ref))
+        if tier is None:
+            raise
+    domain = [("tier", "=", tier), ("state", "!=", "destroyed")] + (
+        [("project_id.slug", "=", project)] if project else [])
+    found = request.env["odooops.environment"].search(domain, limit=20)
+    if len(found) > 1:
+        raise errors.Conflict(
+            f"{ref!r} names the {tier} environment, and there are {len(found)}: "
+            + ", ".join(f"{e.project_id.slug}/{e.slug}" for e in found.sudo()), code="AMBIGUOUS_REFERENCE",
+            details={"ref": str(ref), "tier": tier,
+                     "matches": [{"id": e.id, "project": e.project_id.slug, "slug": e.slug, "branch": e.branch,
+                                  "status": e.state} for e in found.sudo()]},
+            remediation="Add the project (--project P; API: \"project\": \"P\") or give the environment's slug or id.")
+    if not found:
+        raise lookup.not_found("environment", ref, project)
+    return found.sudo()
+
+
 def audit_target(call, env, **details):
     call.audit_target = f"environment:{env.display_name}"
     call.audit_details.update(details)
@@ -59,10 +96,12 @@ class DeploymentsController(http.Controller):
     @api_route("/deployments", "POST", summary="Deploy a commit (SHA, branch or tag) to an environment",
                scope="deployments:write", body=DEPLOY_BODY, action="deployment.create", tag="deployments",
                responses={"202": "Queued", "404": "No such environment",
-                          "409": "A deployment of that environment is already running"})
+                          "409": "A deployment of that environment is already running, or prod/staging names "
+                                 "several environments (AMBIGUOUS_REFERENCE)"})
     def create_deployment(self, call):
-        env = environment_of(call.body["environment"], call.body.get("project"))
-        dep = env._queue_deployment("deploy", ref=call.body.get("sha") or env.branch)
+        body = call.body
+        env = deploy_target(body.get("environment", body.get("environment_id")), body.get("project"))
+        dep = env._queue_deployment("deploy", ref=body.get("sha") or body.get("commit_sha") or env.branch)
         audit_target(call, env, deployment=dep.id, kind=dep.kind, ref=dep.ref)
         return Result(serializers.deployment(dep), status=202)
 

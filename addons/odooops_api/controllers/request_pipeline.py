@@ -104,10 +104,56 @@ def as_api_error(exc, request_id):
                                details={"request_id": request_id})
 
 
+FORM = "application/x-www-form-urlencoded"
+RAW_BODY = "odooops.raw_body"       # where a body read before Odoo parses forms is kept (ir_http)
+
+
+class PayloadTooLarge(errors.OdooOpsError):
+    code = "PAYLOAD_TOO_LARGE"
+    http_status = 413
+    remediation = "Send a smaller body."
+
+
+def body_limit():
+    return settings.current().webhook_max_bytes
+
+
+def read_raw_body(limit):
+    """The request body's exact bytes, or None when it is larger than ``limit``: refused by its
+    Content-Length before anything is read; a body without one (chunked) is read up to
+    ``limit`` + 1 bytes, never more. Read once: later calls answer the same."""
+    environ = request.httprequest.environ
+    if RAW_BODY in environ:
+        return environ[RAW_BODY]
+    length = request.httprequest.content_length
+    data = None
+    if length is None or length <= limit:
+        # Odoo's wrapper does not expose werkzeug's stream, which can be read in part.
+        wrapped = getattr(request.httprequest, "_HTTPRequest__wrapped", None)
+        stream = wrapped.stream if wrapped is not None else None
+        data = stream.read(limit + 1) if stream is not None else request.httprequest.get_data()
+        if len(data) > limit:
+            data = None
+    environ[RAW_BODY] = data
+    return data
+
+
 def parse_body(spec):
-    if spec.body is None:
+    if spec.body is None or spec.raw_body:
         return {}
     content_type = request.httprequest.mimetype
+    if content_type == FORM and RAW_BODY in request.httprequest.environ:
+        # `curl -d '{"environment": …}'` sends a JSON object as a form: a bearer-token API has no
+        # CSRF exposure, so it is read as the JSON it is (ir_http kept its bytes before Odoo's
+        # form parser ate them).
+        raw = read_raw_body(body_limit())
+        if raw is None:
+            raise PayloadTooLarge(f"the body is larger than {body_limit()} bytes")
+        if raw.strip() and not raw.lstrip().startswith(b"{"):
+            raise errors.BadRequest(f"expected Content-Type: application/json, got {content_type!r} that is not "
+                                    "a JSON object", remediation="Send a JSON object body; with curl add "
+                                                                 "-H 'Content-Type: application/json'.")
+        return validation.validate(spec.body, validation.parse_json_object(raw))
     if request.httprequest.content_length and content_type != "application/json":
         raise errors.BadRequest(f"expected Content-Type: application/json, got {content_type or 'none'!r}")
     return validation.validate(spec.body, validation.parse_json_object(request.httprequest.get_data()))

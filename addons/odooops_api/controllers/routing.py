@@ -19,7 +19,7 @@ def _werkzeug_path(path):
 
 
 def api_route(path, method, *, summary, scope, body=None, query=None, responses=None, action=None, tag="misc",
-              audit=False, path_params=None):
+              audit=False, path_params=None, raw_body=False):
     """Declare an endpoint. ``query`` and ``path_params`` map names to a description or to
     {"description", "schema"}; the pipeline validates against those schemas, the OpenAPI
     document publishes them. Every route under /environments/{ref} takes ?project=."""
@@ -30,7 +30,7 @@ def api_route(path, method, *, summary, scope, body=None, query=None, responses=
         responses.setdefault("409", "The slug is in several projects (AMBIGUOUS_REFERENCE): add ?project=")
     spec = RouteSpec(path=API_PREFIX + path, method=method, summary=summary, scope=scope, body=body,
                      query=query, responses=responses, action=action, tag=tag, audit=audit,
-                     path_params=path_params or {})
+                     path_params=path_params or {}, raw_body=raw_body)
     ROUTES.append(spec)
 
     def decorator(func):

@@ -30,7 +30,7 @@ def environment(rec):
         "current_deployment": rec.current_deployment_id.id or None,
         "standby_deployment": rec.standby_deployment_id.id or None,
         "owner": rec.owner_id.login or None, "host": rec.host_id.name or None,
-        "expires_at": _ts(rec.expires_at),
+        "expires_at": _ts(rec.expires_at), "pull_request": rec.pull_request or None,
         "logs_url": f"{settings.current().public_url}/api/v1/environments/{rec.id}/logs",
         "created_at": _ts(rec.create_date), "updated_at": _ts(rec.write_date),
     }
@@ -48,6 +48,7 @@ def deployment(rec):
     return {
         "id": rec.id, "environment": {"id": rec.environment_id.id, "slug": rec.environment_id.slug},
         "kind": rec.kind, "status": rec.state, "ref": rec.ref or None, "sha": rec.sha or None,
+        "trigger": rec.trigger or None,
         "image": rec.image or None, "step": rec.step or None, "step_timings": rec.step_timings or {},
         "error": rec.error or None, "error_lines": rec.error_lines or [], "remediation": rec.remediation or None,
         "odoo_revision": rec.odoo_revision or None, "result": rec.result or None,

@@ -51,6 +51,7 @@ class RouteSpec:
     tag: str = "misc"
     audit: bool = False         # audit this read too (e.g. reading a secret)
     path_params: dict = field(default_factory=dict)  # name -> like query; default: id or slug
+    raw_body: bool = False      # the handler reads the body's exact bytes itself (a webhook's HMAC is over them)
 
     def __post_init__(self):
         self.query = {name: param(value) for name, value in self.query.items()}

@@ -1,1 +1,1 @@
-from . import rate_counter, res_users_apikeys
+from . import ir_http, rate_counter, res_users_apikeys
