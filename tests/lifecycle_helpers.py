@@ -51,3 +51,17 @@ def sql(cp, database, query, params=()):
             return cr.fetchall() if cr.description else None
     finally:
         conn.close()
+
+
+def until(check, timeout=60, what="the condition", tick=None, every=0.3):
+    """The first truthy value of ``check()`` within ``timeout`` seconds; ``tick()`` runs between tries."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}; last: {value!r}")
+        if tick:
+            tick()
+        time.sleep(every)

@@ -6,25 +6,10 @@ RetryableJobError(seconds=…): ``hurry`` moves the eta of such waiting jobs to 
 of queue_job, which notifies the job runner), so a test proves the retry schedule without
 sleeping through it."""
 import json
-import time
 import uuid
 
 import requests
-from lifecycle_helpers import api, wait
-
-
-def until(check, timeout=60, what="the condition", tick=None, every=0.3):
-    """The first truthy value of ``check()`` within ``timeout`` seconds; ``tick()`` runs between tries."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}; last: {value!r}")
-        if tick:
-            tick()
-        time.sleep(every)
+from lifecycle_helpers import api, until, wait
 
 
 def hurry(cp, model):

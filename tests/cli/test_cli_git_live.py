@@ -4,13 +4,13 @@ event hooks added, pinged, logged and redelivered to a real receiver, and `previ
 without a commit when GitHub cannot be asked. Contract checks: what the CLI sends, the API takes."""
 import json
 import subprocess
-import time
 
 import github_payloads as gh
 import pytest
 import requests
 from dataplane_fixtures import GitRepo
 from hook_receiver import HookReceiver
+from lifecycle_helpers import until
 from odooops_bin import ODOOOPS, cli_env
 
 pytestmark = pytest.mark.odoo
@@ -28,17 +28,6 @@ def cli(control_plane, tmp_path):
         return subprocess.run([ODOOOPS, *args], capture_output=True, text=True, env=env, timeout=300,
                               input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL)
     return run
-
-
-def until(check, timeout=60, what="the condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}; last: {value!r}")
-        time.sleep(0.5)
 
 
 def secret_of(stdout, after):
