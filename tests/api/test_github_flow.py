@@ -280,3 +280,38 @@ def test_the_deliveries_are_logged_with_their_decisions(control_plane, shop):
                               ("push", "feature/x", "deploy"), ("push", "feature/x", "deploy")], pushes
     assert all(d["status"] == "done" for d in log), [(d["guid"], d["status"], d["error"]) for d in log]
     assert all(d["deployment"] and d["environment"] for d in log), log
+
+
+def test_a_push_to_the_default_branch_applies_the_policy_it_carries_and_an_invalid_one_changes_nothing(
+        control_plane, shop, github):
+    cp, admin, repo = control_plane, control_plane.keys["admin"], shop["repo"]
+
+    def policy():
+        return api(cp, "GET", f"/projects/{PROJECT}/policy", admin).json()["data"]
+
+    def outcome(guid):
+        def found():
+            log = api(cp, "GET", f"/projects/{PROJECT}/webhook-deliveries", admin, params={"per_page": 100})
+            return next((d["policy"] for d in log.json()["data"] if d["guid"] == guid and d["policy"]), None)
+        return until(found, 60, f"the policy outcome of delivery {guid}")
+
+    before = policy()["version"]
+    repo.git("checkout", "-q", "main")
+    stricter = POLICY.format(api_url=github.url).replace("auto_deploy: true", "auto_deploy: false")
+    sha = repo.commit({".odooops/policies.yaml": stricter}, message="policy: no more auto deploys")
+    r = send_webhook(cp, shop["secret"], "push", gh.push(REPOSITORY, "main", sha))
+    assert decision_of(r)["action"] == "ignore"                  # main maps to nothing: only the policy moves
+    assert outcome(r.guid) == f"policy v{before + 1} applied from {sha[:12]}"
+    applied = policy()
+    assert applied["version"] == before + 1 and applied["sha"] == sha
+    assert applied["policy"]["branch_mappings"][0]["auto_deploy"] is False
+    # It governs the next push at once: feature/y is no longer created.
+    later = decision_of(send_webhook(cp, shop["secret"], "push", gh.push(REPOSITORY, "feature/y", sha)))
+    assert later["action"] == "ignore" and "auto_deploy" in later["reason"], later
+
+    broken = repo.commit({".odooops/policies.yaml": "version: 1\nbranch_mappings: 12\n"}, message="policy: broken")
+    r = send_webhook(cp, shop["secret"], "push", gh.push(REPOSITORY, "main", broken))
+    said = outcome(r.guid)
+    assert said.startswith("not applied, the previous policy stays") and "policies.yaml:2" in said, said
+    assert policy()["version"] == before + 1                     # nothing changed
+

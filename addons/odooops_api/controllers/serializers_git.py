@@ -35,7 +35,8 @@ def webhook_delivery(rec):
         "decision": rec.decision or None, "reason": rec.reason or None,
         "environment": rec.environment_slug or rec.environment_id.slug or None,
         "environment_id": rec.environment_id.id or None, "deployment": rec.deployment_id.id or None,
-        "status": rec.state, "error": rec.error or None, "received_at": _ts(rec.received_at),
+        "status": rec.state, "error": rec.error or None, "policy": rec.policy_outcome or None,
+        "received_at": _ts(rec.received_at),
         "processed_at": _ts(rec.processed_at),
     }
 

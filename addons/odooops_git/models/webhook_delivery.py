@@ -10,6 +10,7 @@ import logging
 import uuid
 
 from odoo import SUPERUSER_ID, api, fields, models
+from odoo.addons.odooops_policy.models.policy import POLICY_FILE
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from odooops import errors, lifecycle
@@ -53,6 +54,9 @@ class OdooopsWebhookDelivery(models.Model):
     deployment_id = fields.Many2one("odooops.deployment", readonly=True, ondelete="set null", index=True)
     state = fields.Selection(STATES, required=True, default="queued", readonly=True, index=True)
     error = fields.Text(readonly=True)
+    policy_outcome = fields.Char(readonly=True, help="A push to the default branch: what became of the project's "
+                                                     ".odooops/policies.yaml at that commit (applied, unchanged, "
+                                                     "or invalid and the previous one kept).")
     received_at = fields.Datetime(readonly=True, default=fields.Datetime.now)
     processed_at = fields.Datetime(readonly=True)
 
@@ -101,6 +105,10 @@ class OdooopsWebhookDelivery(models.Model):
         if decision.action == "ignore":
             vals.update({"state": "ignored", "processed_at": fields.Datetime.now()})
         delivery.write(vals)
+        if isinstance(parsed, payloads.Push) and parsed.sha and parsed.branch == project.default_branch:
+            # GitOps: the policy file travels with the default branch (read in a job: git fetches).
+            delivery.with_delay(channel="root.git", identity_key=f"odooops-webhook-policy-{delivery.id}",
+                                description=f"policy of {project.slug} at {parsed.sha[:12]}")._apply_policy()
         if decision.action != "ignore":
             delivery.with_delay(channel="root.git", identity_key=f"odooops-webhook-{delivery.id}",
                                 max_retries=PROCESS_MAX_RETRIES,
@@ -182,6 +190,37 @@ class OdooopsWebhookDelivery(models.Model):
                     "error": f"{failure.message}\n{failure.remediation}"})
         _logger.info("webhook delivery %s (%s) failed: %s", self.id, self.guid, failure.message)
         return f"failed: {failure.message}"
+
+    def _apply_policy(self):
+        """The queue_job job of a push to the default branch: make .odooops/policies.yaml at its
+        commit the policy in force (nothing changes when the file did not; an invalid file keeps
+        the previous policy, and the delivery says why). It governs the deliveries after it."""
+        self = self.with_user(SUPERUSER_ID).sudo()  # noqa: PLW0642 - the project's secret authenticated it
+        self.ensure_one()
+        project = self.project_id
+        try:
+            with self.env.cr.savepoint():
+                version, created = project._apply_policy_from_git(self.sha)
+        except errors.OdooOpsError as exc:
+            self.env.invalidate_all()
+            lines = "; ".join(str(e.get("text") or e.get("message", e)) for e in (exc.details or {}).get("errors", [])[:3])
+            outcome = f"not applied, the previous policy stays: {exc.message}" + (f" ({lines})" if lines else "")
+            self.write({"policy_outcome": outcome[:500]})
+            self.env["odooops.audit.log"]._record(
+                "policy.apply_failed", login="github", target=f"project:{project.slug}",
+                details={"sha": self.sha, "delivery": self.guid, "error": exc.message})
+            return outcome
+        if not version:
+            outcome = f"no {POLICY_FILE} at {self.sha[:12]}: the defaults apply"
+        elif created:
+            outcome = f"policy v{version.version} applied from {self.sha[:12]}"
+            self.env["odooops.audit.log"]._record(
+                "policy.apply", login="github", target=f"project:{project.slug}",
+                details={"version": version.version, "sha": self.sha, "delivery": self.guid})
+        else:
+            outcome = f"policy unchanged (v{version.version})"
+        self.write({"policy_outcome": outcome})
+        return outcome
 
     def _newer(self):
         """A later delivery (not ignored) about the same pull request or branch of the project."""

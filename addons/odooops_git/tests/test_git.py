@@ -102,6 +102,8 @@ class TestWebhookDeliveries(GitCase):
         self.assertEqual((manual.decision, manual.state), ("ignore", "ignored"))
         self.assertIn(f"odooops deploy main --sha {sha(3)}", manual.reason)
         self.assertFalse(self.jobs(manual, "_process"))
+        self.assertTrue(self.jobs(manual, "_apply_policy"))     # a push to the default branch carries the policy
+        self.assertFalse(self.jobs(created, "_apply_policy"))
         unmapped, _ = self.receive(push("hotfix/x", sha(4)), "guid-unmapped")
         self.assertEqual(unmapped.decision, "ignore")
         self.assertIn("no branch_mappings entry matches hotfix/x", unmapped.reason)
