@@ -53,6 +53,8 @@ class DataPlane:
     migration_timeout: float = 3600.0   # a migrating release's update, before it serves
     owner: str = "odooops"       # labels this control plane's containers: its reconciler touches no other
     pg_bindir: Path | None = None  # PostgreSQL's client programs (pg_dump, pg_restore)
+    mail_catcher_port: int = 0   # odooops.mailcatch on 127.0.0.1; 0: none
+    mail_root: Path | None = None  # where it keeps caught mail, a folder per database
 
     @classmethod
     def from_settings(cls, settings, owner: str = "odooops") -> "DataPlane":
@@ -68,7 +70,8 @@ class DataPlane:
             filestore_root=state / "filestore", odoo_path=Path(settings.odoo_path), git_cache=state / "git",
             odoo_store=state / "odoo", port_range=(settings.port_first, settings.port_last), owner=owner,
             environment_addons=Path(settings.environment_addons or ENVIRONMENT_ADDONS),
-            pg_bindir=Path(settings.pg_bindir) if settings.pg_bindir else None)
+            pg_bindir=Path(settings.pg_bindir) if settings.pg_bindir else None,
+            mail_catcher_port=settings.mail_catcher_port, mail_root=state / "mails")
 
     @property
     def owner_tag(self) -> str:
@@ -92,6 +95,7 @@ class EnvironmentPlan:
     login_secret: str = ""       # signs one-time login links into it
     standby: bool = False        # keep the replaced release frozen, for a rollback in milliseconds
     migration_estimate: int = 30  # seconds: the Retry-After of a migrating deploy
+    mail_password: str = ""      # set: outgoing mail goes to the mail catcher, logged in as the database
 
     @property
     def label(self) -> str:

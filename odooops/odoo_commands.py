@@ -106,3 +106,12 @@ def run_tests(target: Target, tags: str, *, http_port: int) -> list[str]:
     return _base(target) + [
         f"--test-tags={tags}", "--stop-after-init", "--http-interface", "127.0.0.1", "--http-port", str(http_port),
         "--max-cron-threads", "0", "--db_maxconn", "16", "--log-handler", "odoo.tests.stats:DEBUG"]
+
+
+def shell(target: Target) -> list[str]:
+    """``odoo-bin shell`` on ``target`` with the serving release's addons: it runs the Python
+    it reads from stdin (not a terminal) with ``env`` bound, then stops. No HTTP, no crons,
+    few connections (the role's limit keeps 16 for one-off runs); warnings and errors only."""
+    cmd = _base(target, "," + PROBE_MOUNT)
+    return cmd[:2] + ["shell"] + cmd[2:] + ["--no-http", "--max-cron-threads", "0", "--db_maxconn", "4",
+                                            "--log-level", "warn"]

@@ -330,9 +330,20 @@ class Pipeline(Rollback, Refresh, Seeding, MigrateCheck, gating.GateChecks):
                "PGAPPNAME": self._application(deployment) + "{pid}"}
         if self.env.login_secret:
             env["ODOOOPS_LOGIN_SECRET"] = self.env.login_secret
+        env.update(self._mail_catcher_env())
         self.plane.docker.run(name=release.container, image=release.image, command=command, env=env,
                               labels=self._labels(deployment), cpu=self.env.cpu, memory_mb=self.env.memory_mb,
                               volumes=self._volumes(tree), restart="no" if todo else "unless-stopped")
+
+    def _mail_catcher_env(self) -> dict:
+        """Odoo's own SMTP options (its ODOO_SMTP_* variables: no password on a command line)
+        pointing at the mail catcher, when the policy catches this tier's mail. Odoo sends
+        through them whenever no Outgoing Mail Server record is active (neutralized copies
+        have none). Otherwise nothing is set: the project's own mail servers apply."""
+        if not (self.env.mail_password and self.plane.mail_catcher_port):
+            return {}
+        return {"ODOO_SMTP_SERVER": "127.0.0.1", "ODOO_SMTP_PORT": str(self.plane.mail_catcher_port),
+                "ODOO_SMTP_USER": self.env.database, "ODOO_SMTP_PASSWORD": self.env.mail_password}
 
     def _restore_after_failure(self, new: Release, fresh: bool, held: Release | None = None):
         """Undo a failed deploy: the new container goes, the database is the snapshot
@@ -363,6 +374,8 @@ class Pipeline(Rollback, Refresh, Seeding, MigrateCheck, gating.GateChecks):
             if not keep_database:
                 report["role"] = self._step("role", postgres.drop_role, plane.pg, env.db_role)
                 report["filestore"] = self._step("filestore", filestore.remove, plane.filestore_root, env.key)
+                if plane.mail_root:                 # its caught mail goes with it
+                    shutil.rmtree(plane.mail_root / env.database, ignore_errors=True)
             return report
 
     def _remove_containers(self, deployment=None) -> list[str]:

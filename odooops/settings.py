@@ -35,6 +35,7 @@ class Settings:
     nginx_pid: str = "/run/nginx.pid"
     nginx_listen: str = "80"
     max_environments: int = 100             # live environments, all projects (the spec's scale target)
+    mail_catcher_port: int = 2525           # the mail catcher's SMTP port on 127.0.0.1 (odooops.mailcatch)
     port_first: int = 20000
     port_last: int = 29998
     # backups: a directory, or s3://bucket/prefix (any S3: AWS, DigitalOcean Spaces, SeaweedFS…)

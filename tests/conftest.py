@@ -3,6 +3,7 @@ import os
 
 import pytest
 from controlplane import ControlPlane, Settings, free_port
+from mail_catcher_instance import MailCatcherInstance
 from nginx_instance import NginxInstance
 
 pytest_plugins = ["dataplane_fixtures"]
@@ -66,6 +67,7 @@ def data_plane_env(odoo_settings, runtime_image, tmp_path_factory):
     directory, this PostgreSQL, the runtime image and Odoo's source."""
     root = tmp_path_factory.mktemp("dataplane")
     nginx = NginxInstance(root / "nginx", free_port(), sites_dir=root / "state" / "nginx-sites").start()
+    catcher = MailCatcherInstance(root / "state", free_port(), root / "mailcatch.log").start()
     pg = odoo_settings.pg
     yield {
         "ODOOOPS_STATE_DIR": str(root / "state"), "ODOOOPS_ODOO_PATH": str(odoo_settings.odoo_path),
@@ -77,7 +79,9 @@ def data_plane_env(odoo_settings, runtime_image, tmp_path_factory):
         # Event hooks in tests go to receivers on 127.0.0.1, which production refuses by default.
         "ODOOOPS_HOOKS_ALLOW_PRIVATE": "1",
         "ODOOOPS_ENVIRONMENT_URL": f"http://{{host}}:{nginx.port}",
+        "ODOOOPS_MAIL_CATCHER_PORT": str(catcher.port),
     }
+    catcher.stop()
     nginx.stop()
 
 

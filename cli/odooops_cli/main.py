@@ -15,9 +15,11 @@ from .commands.deploy import deploy
 from .commands.deployment import deployment_group
 from .commands.env import env_group
 from .commands.env_extend import env_extend
+from .commands.exec_shell import exec_command, shell_command
 from .commands.gc import gc
 from .commands.hook import hook_group
 from .commands.logs import logs
+from .commands.mail import mail_group
 from .commands.policy import policy_group
 from .commands.policy_check import policy_check
 from .commands.preview import preview_group
@@ -26,6 +28,7 @@ from .commands.project_github import project_github, project_github_calls
 from .commands.promote import promote
 from .commands.rollback import rollback
 from .commands.snapshot import env_snapshot, env_snapshot_delete, env_snapshots
+from .commands.status import status
 from .commands.test import test_group
 from .commands.webhook import webhook_group
 
@@ -33,6 +36,7 @@ EXAMPLES = [
     "odooops login --url http://127.0.0.1:8069 --token KEY",
     "odooops project create Acme --git-remote https://github.com/acme/odoo-addons.git",
     "odooops env list --project acme",
+    "odooops status --all --wide",
     "odooops env get feature/new-reports --json",
     "odooops env create feature/x --project acme --wait",
     "odooops env open feature-x",
@@ -41,6 +45,8 @@ EXAMPLES = [
     "odooops rollback production --dry-run",
     "odooops promote staging production --confirm --wait",
     "odooops logs production --follow",
+    "odooops exec staging -- ls -l /mnt/extra-addons",
+    "odooops shell staging -c \"print(env['res.users'].search_count([]))\"",
     "odooops audit logs --since=24h",
     "odooops gc --dry-run",
     "odooops policy validate                  # .odooops/policies.yaml, offline",
@@ -158,6 +164,8 @@ cli.add_command(deployment_group)
 cli.add_command(db_group)
 db_group.add_command(db_migrate)
 cli.add_command(logs)
+cli.add_command(exec_command)
+cli.add_command(shell_command)
 cli.add_command(gc)
 cli.add_command(policy_group)
 policy_group.add_command(policy_check)
@@ -165,6 +173,8 @@ cli.add_command(test_group)
 cli.add_command(preview_group)
 cli.add_command(hook_group)
 cli.add_command(webhook_group)
+cli.add_command(status)
+cli.add_command(mail_group)
 
 if __name__ == "__main__":
     cli()

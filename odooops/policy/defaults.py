@@ -9,8 +9,9 @@ from __future__ import annotations
 SCHEMA_VERSION = 1
 TIERS = ("dev", "staging", "production", "preview")
 ROLES = ("viewer", "developer", "admin")       # each role includes the ones before it
-ACTIONS = ("create", "deploy", "promote", "rollback", "restore", "destroy", "approve")
+ACTIONS = ("create", "deploy", "promote", "rollback", "restore", "destroy", "approve", "shell")
 GATE_TYPES = ("tests", "migrations", "smoke_tests", "manual_approval")
+MAIL_MODES = ("catch", "send")
 TTL_KEYS = ("dev_ephemeral", "dev_named", "preview", "staging", "production")
 # Warnings a file may silence with ``acknowledge: [code]`` (lower case of Issue.code).
 WARNING_CODES = ("production_auto_deploy", "production_ttl", "production_no_backups")
@@ -50,5 +51,8 @@ DEFAULTS = {
                 "retention": {"daily": 7, "weekly": 4, "monthly": 3}},
     "github_integration": {"update_commit_status": True, "block_merge_on_failure": False,
                            "comment_on_pr": True, "api_url": "https://api.github.com"},
+    # Outgoing mail per tier: "catch" sends it to the control plane's mail catcher (read it
+    # with `odooops mail list`), "send" leaves the project's own mail servers in charge.
+    "mail": {"dev": "catch", "preview": "catch", "staging": "catch", "production": "send"},
     "acknowledge": [],
 }

@@ -146,7 +146,7 @@ class Policy:
                 data[key] = _merged(data[key], value)          # per tier, per field
             elif key == "backups":
                 data[key] = {part: {**data[key][part], **value.get(part, {})} for part in data[key]}
-            elif key in ("health_gates", "ttl_policies", "github_integration"):
+            elif key in ("health_gates", "ttl_policies", "github_integration", "mail"):
                 data[key] = {**data[key], **copy.deepcopy(value)}
             else:
                 data[key] = copy.deepcopy(value)
@@ -200,6 +200,10 @@ class Policy:
 
     def clone_defaults(self, tier: str) -> dict:
         return dict(self._data["clones"][_tier(tier)])
+
+    def mail_caught(self, tier: str) -> bool:
+        """Whether the tier's outgoing mail goes to the mail catcher (never out)."""
+        return self._data.get("mail", DEFAULTS["mail"]).get(_tier(tier), "send") == "catch"
 
     def backup_schedule_minutes(self, tier: str) -> int:
         seconds = units.duration_seconds(self._data["backups"]["schedule"][_tier(tier)])

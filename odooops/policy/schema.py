@@ -7,7 +7,7 @@ every typo is an error. ``description`` strings are what an error says a value m
 from __future__ import annotations
 
 from . import units
-from .defaults import ACTIONS, GATE_TYPES, ROLES, SCHEMA_VERSION, TIERS, TTL_KEYS, WARNING_CODES
+from .defaults import ACTIONS, GATE_TYPES, MAIL_MODES, ROLES, SCHEMA_VERSION, TIERS, TTL_KEYS, WARNING_CODES
 
 SCHEMA_ID = "https://odooops.dev/schemas/policies-v1.json"
 
@@ -91,6 +91,8 @@ SCHEMA = {
                                       description=f"a mapping of actions ({', '.join(ACTIONS)}) to roles"),
                                  "actions and roles"),
         "clones": _per_tier({"$ref": "#/$defs/clone"}, "{neutralize, anonymize}"),
+        "mail": _per_tier({"type": "string", "enum": list(MAIL_MODES), "description": "catch or send"},
+                          "catch or send"),
         "backups": _obj({
             "schedule": _obj({tier: {"$ref": "#/$defs/duration_or_never"} for tier in TIERS},
                              description="a mapping of tiers to how often to back up (a duration or never)"),

@@ -3,7 +3,7 @@ import secrets
 import psycopg2
 from odoo import api, fields, models
 
-from odooops import errors, lifecycle, odoo_admin, quotas, secretbox, settings
+from odooops import errors, lifecycle, mailcatch, odoo_admin, quotas, secretbox, settings
 from odooops.dataplane import DataPlane, EnvironmentPlan
 from odooops.naming import branch_slug, database_name, hostname, role_name, validate_branch, validate_domain
 
@@ -209,7 +209,16 @@ class OdooopsEnvironment(models.Model):
                                admin_password=self._unseal("admin_password_sealed"),
                                master_password=self._unseal("master_password_sealed"),
                                login_secret=self._unseal("login_secret_sealed"),
-                               standby=self.tier in STANDBY_TIERS, migration_estimate=self._migration_estimate())
+                               standby=self.tier in STANDBY_TIERS, migration_estimate=self._migration_estimate(),
+                               mail_password=self._mail_password())
+
+    def _mail_password(self):
+        """The environment's login to the mail catcher when the policy catches its tier's
+        mail (an HMAC of its database under the sealing key: nothing more is stored)."""
+        self.ensure_one()
+        if not self.project_id._policy().mail_caught(self.tier):
+            return ""
+        return mailcatch.password(self._secret_key(), self.database_name)
 
     def _migration_estimate(self):
         """Seconds a migrating deploy should answer 503 (its Retry-After): as long as the
